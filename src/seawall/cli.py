@@ -1,0 +1,242 @@
+"""The ``seawall`` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
+from rich.table import Table
+
+from seawall import __version__
+from seawall.detect.finding import SEVERITIES, severity_rank
+from seawall.errors import SeawallError
+
+app = typer.Typer(
+    name="seawall",
+    help=(
+        "Find state-sponsored intrusions in communications infrastructure, work out who and what "
+        "was touched, and hand over the evidence.\n\n"
+        "Start with [bold]seawall demo[/bold] to hunt a bundled example, then "
+        "[bold]seawall hunt EVIDENCE_DIR --out CASE_DIR[/bold] on your own evidence."
+    ),
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+console = Console(stderr=True)
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"seawall {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """Seawall: hunt, scope, notify, share."""
+
+
+def _severity(value: str | None) -> str | None:
+    if value is not None and value not in SEVERITIES:
+        raise typer.BadParameter(f"choose one of: {', '.join(SEVERITIES)}")
+    return value
+
+
+@app.command()
+def hunt(
+    evidence: Annotated[Path, typer.Argument(help="Folder (or single file) of evidence; searched recursively, .gz read as is.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Case directory to write findings.jsonl, scope.json, case.json, run.json and report.html into.")],
+    registry: Annotated[Optional[Path], typer.Option(help="Protected people and organisations: CSV (organisation,person,role,msisdn,imsi,email,notify_email) or YAML.")] = None,
+    rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra Sigma rule file or folder (repeatable). Seawall's own rules always run.")] = None,
+    intel: Annotated[Optional[list[Path]], typer.Option("--intel", help="Indicator list: CSV value,type[,tags[,severity]] or one value per line (repeatable).")] = None,
+    logsources: Annotated[Optional[Path], typer.Option(help="Your own Sigma logsource mapping (YAML) instead of the built-in one.")] = None,
+    workspace: Annotated[Optional[Path], typer.Option(help="DuckDB workspace to add the events to (default: a fresh CASE_DIR/workspace.duckdb).")] = None,
+    year: Annotated[Optional[int], typer.Option(help="Year for timestamps that have none (RFC 3164). Default: from each file's modification time.")] = None,
+    fail_on: Annotated[Optional[str], typer.Option("--fail-on", callback=_severity, help="Exit with 1 when a finding has this severity or higher (for automation).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables; errors still go to stderr.")] = False,
+) -> None:
+    """Ingest EVIDENCE, run every detector, scope the case and write the report.
+
+    Exit codes: 0 done, 1 a finding at or above --fail-on, 2 bad usage or unreadable input.
+
+    Example: [bold]seawall hunt ./evidence --registry people.csv --intel iocs.csv --out ./case-42[/bold]
+    """
+    from seawall.hunt import HuntHooks, HuntRequest, run_hunt
+
+    if not evidence.exists():
+        console.print(f"[red]error:[/red] evidence path {evidence} does not exist")
+        raise typer.Exit(EXIT_USAGE)
+    for label, path in [("registry", registry), ("logsources", logsources), *[("intel", p) for p in intel or []],
+                        *[("rules", p) for p in rules or []]]:
+        if path is not None and not path.exists():
+            console.print(f"[red]error:[/red] {label} file {path} does not exist")
+            raise typer.Exit(EXIT_USAGE)
+    reference = dt.datetime(year, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc) if year else None
+    request = HuntRequest(evidence=evidence, out=out, registry=registry, rules=list(rules or []), intel=list(intel or []),
+                          logsources=logsources, workspace=workspace, reference_time=reference)
+    try:
+        result = _run_with_progress(request, quiet, run_hunt, HuntHooks)
+    except SeawallError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+    if not quiet:
+        _print_summary(result)
+    if fail_on and any(severity_rank(f.severity) >= severity_rank(fail_on) for f in result.findings):
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _run_with_progress(request, quiet, run_hunt, hooks_cls):  # type: ignore[no-untyped-def]
+    if quiet:
+        return run_hunt(request)
+    progress = Progress(
+        TextColumn("[bold blue]{task.description}", justify="left"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    files = list(_evidence_sizes(request.evidence))
+    total = sum(files) or 1
+    state = {"done": 0, "current": 0}
+    with progress:
+        task = progress.add_task("reading evidence", total=total)
+
+        def on_file(path: Path, size: int) -> None:
+            state["done"] += state["current"]
+            state["current"] = size
+            progress.update(task, description=f"reading {path.name}", completed=state["done"])
+
+        def on_progress(position: int) -> None:
+            progress.update(task, completed=state["done"] + min(position, state["current"]))
+
+        def on_stage(stage: str) -> None:
+            if stage.startswith("detect:"):
+                progress.update(task, description=f"detecting ({stage.split(':', 1)[1]})", completed=total)
+            elif stage in ("scope", "report"):
+                progress.update(task, description=f"{stage}...", completed=total)
+
+        return run_hunt(request, hooks_cls(on_file=on_file, on_progress=on_progress, on_stage=on_stage))
+
+
+def _evidence_sizes(root: Path):  # type: ignore[no-untyped-def]
+    from seawall.ingest import evidence_files
+
+    for path in evidence_files(root):
+        try:
+            yield path.stat().st_size
+        except OSError:
+            yield 0
+
+
+def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
+    out = Console()
+    files = Table(title="Evidence read", title_justify="left")
+    for column in ("format", "files", "records read", "events", "quarantined", "errors"):
+        files.add_column(column, justify="right" if column != "format" else "left")
+    for fmt, row in sorted(result.ingest.by_format().items()):
+        files.add_row(fmt, *(str(row[k]) for k in ("files", "read", "parsed", "quarantined", "errors")))
+    out.print(files)
+    for f in result.ingest.errors:
+        out.print(f"[yellow]warning:[/yellow] {f.error}")
+    for f in result.ingest.files:
+        if f.quarantined:
+            out.print(f"[yellow]quarantined[/yellow] {f.quarantined} of {f.read} records in {f.path} (see run.json and the workspace's quarantine table)")
+
+    findings = Table(title=f"Findings ({len(result.findings)})", title_justify="left")
+    for column in ("severity", "title", "hosts", "events", "first seen"):
+        findings.add_column(column)
+    for f in sorted(result.findings, key=lambda f: -severity_rank(f.severity))[:20]:
+        findings.add_row(f.severity, f.title, ", ".join(f.entities.get("host", [])[:3]), str(f.event_count),
+                         f.first_seen.strftime("%Y-%m-%d %H:%M:%S") if f.first_seen else "—")
+    out.print(findings)
+    if len(result.findings) > 20:
+        out.print(f"... and {len(result.findings) - 20} more in findings.jsonl")
+
+    scope = result.case.scope
+    if scope["organisations"]:
+        touched = Table(title="Affected parties", title_justify="left")
+        for column in ("organisation", "person", "identifiers", "via"):
+            touched.add_column(column)
+        for org in scope["organisations"]:
+            for person in org["people"]:
+                touched.add_row(org["name"], person["name"], ", ".join(person["identifiers"]), ", ".join(person["via"]))
+            if org.get("identifiers"):
+                touched.add_row(org["name"], "(organisation)", ", ".join(org["identifiers"]), ", ".join(org["via"]))
+        out.print(touched)
+    skipped = len(result.skipped)
+    ran = ", ".join(f"{k}: {v}" for k, v in sorted(result.ran.items())) or "nothing"
+    out.print(f"Detection content run: {ran}; skipped {skipped} (reasons in run.json)")
+    out.print(f"Report: [bold]{result.outputs['report.html']}[/bold]")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the demo evidence and its case.")] = Path("seawall-demo"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables.")] = False,
+) -> None:
+    """Write a fictional operator's evidence with a planted intrusion, then hunt it.
+
+    Creates OUT/evidence (router and jump-host syslog, call-record audit, mail gateway log),
+    OUT/registry.csv (a campaign and a ministry), OUT/intel.csv, and the case in OUT/case.
+    """
+    from seawall.demo import write_demo
+    from seawall.hunt import HuntHooks, HuntRequest, run_hunt
+
+    kit = write_demo(out)
+    request = HuntRequest(evidence=kit.evidence, out=kit.case, registry=kit.registry, intel=[kit.intel],
+                          reference_time=kit.reference_time)
+    result = _run_with_progress(request, quiet, run_hunt, HuntHooks)
+    if not quiet:
+        _print_summary(result)
+    print(f"Demo report: {result.outputs['report.html']}")
+
+
+@app.command()
+def formats() -> None:
+    """List the evidence formats Seawall recognises."""
+    from seawall.sources import formats as registered
+
+    table = Table("format", "description")
+    for name, fmt in sorted(registered().items()):
+        table.add_row(name, fmt.description)
+    Console().print(table)
+
+
+@app.command()
+def export(
+    workspace: Annotated[Path, typer.Argument(help="A workspace.duckdb written by 'seawall hunt'.")],
+    parquet: Annotated[Path, typer.Option("--parquet", help="Folder for events.parquet, quarantine.parquet and files.parquet.")],
+) -> None:
+    """Export a workspace's tables to Parquet for other tools (Spark, pandas, DuckDB)."""
+    from seawall.store import Workspace
+
+    if not workspace.is_file():
+        console.print(f"[red]error:[/red] workspace {workspace} does not exist")
+        raise typer.Exit(EXIT_USAGE)
+    with Workspace(workspace) as ws:
+        for path in ws.export_parquet(parquet):
+            print(path)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

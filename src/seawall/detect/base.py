@@ -1,0 +1,202 @@
+"""The detector interface, the hunt context, and the one way matches become findings.
+
+Every detector implements ``run(store, ctx) -> Iterable[Finding]``. A detector selects
+the events it matches as an Ibis table; ``summarise`` turns those rows into groups with
+counts, time range, entities and evidence, so every detector reports the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import ibis
+import yaml
+
+from seawall.detect.finding import Evidence, Finding
+from seawall.store.schema import (
+    EVENT_ID,
+    MESSAGE,
+    ORIGINAL,
+    SOURCE_LINE,
+    SOURCE_OFFSET,
+    SOURCE_PATH,
+    TIMESTAMP,
+)
+
+MAX_EVIDENCE = 50
+MAX_ENTITY_VALUES = 100
+
+
+class EventStore(Protocol):
+    """What detectors need from a store: the events as an Ibis table and a way to run it."""
+
+    @property
+    def columns(self) -> list[str]: ...
+
+    def events(self) -> ibis.Table: ...
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """Detection content that did not run, and why (shown in the run summary, never silent)."""
+
+    detector: str
+    item: str
+    reason: str
+
+
+@dataclass
+class HuntContext:
+    """Inputs and bookkeeping shared by the detectors of one hunt."""
+
+    rule_paths: list[Path] = field(default_factory=list)
+    intel_paths: list[Path] = field(default_factory=list)
+    logsources_path: Path | None = None
+    max_evidence: int = MAX_EVIDENCE
+    skipped: list[Skipped] = field(default_factory=list)
+    ran: dict[str, int] = field(default_factory=dict)  # detector -> content items run
+
+    def skip(self, detector: str, item: str, reason: str) -> None:
+        self.skipped.append(Skipped(detector, item, reason))
+
+
+class Detector(ABC):
+    name: ClassVar[str]
+
+    @abstractmethod
+    def run(self, store: EventStore, ctx: HuntContext) -> Iterable[Finding]:
+        """Yield findings; record content that cannot run with ``ctx.skip``."""
+
+
+_DETECTORS: dict[str, Detector] = {}
+
+
+def register(cls: type[Detector]) -> type[Detector]:
+    _DETECTORS[cls.name] = cls()
+    return cls
+
+
+def detectors() -> dict[str, Detector]:
+    return dict(_DETECTORS)
+
+
+@cache
+def entity_columns() -> dict[str, tuple[str, ...]]:
+    """Entity kind -> event columns that carry it (content/entities.yaml)."""
+    text = resources.files("seawall.content").joinpath("entities.yaml").read_text()
+    return {kind: tuple(cols) for kind, cols in yaml.safe_load(text).items()}
+
+
+@dataclass
+class MatchGroup:
+    """Matching events that share the group key: the raw material of one finding."""
+
+    key: dict[str, Any]
+    count: int
+    first_seen: dt.datetime | None
+    last_seen: dt.datetime | None
+    entities: dict[str, list[str]]
+    evidence: list[Evidence]
+
+
+def summarise(
+    store: EventStore, matched: ibis.Table, group_by: Sequence[str], max_evidence: int = MAX_EVIDENCE
+) -> list[MatchGroup]:
+    """Group matching rows by ``group_by`` and collect counts, time range, entities and evidence.
+
+    Runs a fixed, small number of queries whatever the number of matches: one aggregate,
+    one for the first ``max_evidence`` events per group, one for entity values.
+    """
+    keys = list(group_by)
+    ts = matched[TIMESTAMP]
+    totals = (
+        matched.group_by(keys)
+        .aggregate(_n=matched.count(), _first=ts.min(), _last=ts.max())
+        .to_pyarrow()
+        .to_pylist()
+    )
+    if not totals:
+        return []
+    text_col = ORIGINAL if ORIGINAL in matched.columns else MESSAGE
+    rank = ibis.row_number().over(
+        group_by=[matched[k] for k in keys], order_by=[ts, matched[SOURCE_PATH], matched[SOURCE_OFFSET]]
+    )
+    evidence_rows = (
+        matched.mutate(_rank=rank)
+        .filter(ibis._["_rank"] < max_evidence)
+        .select(*keys, EVENT_ID, SOURCE_PATH, SOURCE_OFFSET, SOURCE_LINE, TIMESTAMP, text_col)
+        .order_by([*keys, TIMESTAMP, SOURCE_PATH, SOURCE_OFFSET])
+        .to_pyarrow()
+        .to_pylist()
+    )
+    evidence: dict[tuple, list[Evidence]] = {}
+    for row in evidence_rows:
+        evidence.setdefault(_key(row, keys), []).append(
+            Evidence(
+                path=row[SOURCE_PATH],
+                line=row[SOURCE_LINE],
+                offset=row[SOURCE_OFFSET],
+                event_id=row[EVENT_ID],
+                timestamp=_iso(row[TIMESTAMP]),
+                text=row[text_col],
+            )
+        )
+    entities = _entities(matched, keys)
+    return [
+        MatchGroup(
+            key={k: row[k] for k in keys},
+            count=row["_n"],
+            first_seen=row["_first"],
+            last_seen=row["_last"],
+            entities=entities.get(_key(row, keys), {}),
+            evidence=evidence.get(_key(row, keys), []),
+        )
+        for row in totals
+    ]
+
+
+def _entities(matched: ibis.Table, keys: list[str]) -> dict[tuple, dict[str, list[str]]]:
+    """Distinct entity values per group, most frequent first, at most MAX_ENTITY_VALUES per kind."""
+    parts = []
+    for kind, columns in entity_columns().items():
+        for column in columns:
+            if column in matched.columns:
+                parts.append(
+                    matched.filter(matched[column].notnull() & (matched[column].cast("string") != ""))
+                    .select(*keys, _kind=ibis.literal(kind), _value=matched[column].cast("string"))
+                )
+    if not parts:
+        return {}
+    values = ibis.union(*parts) if len(parts) > 1 else parts[0]
+    counted = values.group_by([*keys, "_kind", "_value"]).aggregate(_n=values.count())
+    rank = ibis.row_number().over(
+        group_by=[counted[k] for k in [*keys, "_kind"]], order_by=[ibis.desc(counted["_n"]), counted["_value"]]
+    )
+    rows = (
+        counted.mutate(_rank=rank)
+        .filter(ibis._["_rank"] < MAX_ENTITY_VALUES)
+        .order_by([*keys, "_kind", ibis.desc("_n"), "_value"])
+        .to_pyarrow()
+        .to_pylist()
+    )
+    out: dict[tuple, dict[str, list[str]]] = {}
+    for row in rows:
+        values_of_kind = out.setdefault(_key(row, keys), {}).setdefault(row["_kind"], [])
+        if row["_value"] not in values_of_kind:
+            values_of_kind.append(row["_value"])
+    return out
+
+
+def _key(row: dict[str, Any], keys: list[str]) -> tuple:
+    return tuple(row[k] for k in keys)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None

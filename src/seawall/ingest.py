@@ -1,0 +1,176 @@
+"""Evidence folder → workspace: find files, recognise their format, stream batches into the store.
+
+This is the only module that knows both the sources and the store. It keeps the books:
+for every file, records read = events stored + records quarantined, and a file that
+cannot be read is reported by name while the run goes on with the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from seawall.errors import EvidenceError
+from seawall.sources import ReadOptions, SourceFormat, formats
+from seawall.sources.reader import read_head
+from seawall.store import Workspace
+
+MIN_CONFIDENCE = 0.5
+FLUSH_ROWS = 250_000
+SKIPPED_NAMES = {".DS_Store", "Thumbs.db"}
+
+
+@dataclass
+class FileResult:
+    """What ingest did with one file."""
+
+    path: str
+    format: str | None
+    size: int
+    read: int = 0
+    parsed: int = 0
+    quarantined: int = 0
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.read == self.parsed + self.quarantined
+
+
+@dataclass
+class IngestResult:
+    files: list[FileResult] = field(default_factory=list)
+
+    def by_format(self) -> dict[str, dict[str, int]]:
+        """Totals per format (files whose format is unknown count under 'unrecognised')."""
+        totals: dict[str, dict[str, int]] = {}
+        for f in self.files:
+            row = totals.setdefault(
+                f.format or "unrecognised", {"files": 0, "read": 0, "parsed": 0, "quarantined": 0, "errors": 0}
+            )
+            row["files"] += 1
+            row["read"] += f.read
+            row["parsed"] += f.parsed
+            row["quarantined"] += f.quarantined
+            row["errors"] += f.error is not None
+        return totals
+
+    @property
+    def errors(self) -> list[FileResult]:
+        return [f for f in self.files if f.error]
+
+    @property
+    def events(self) -> int:
+        return sum(f.parsed for f in self.files)
+
+
+Progress = Callable[[str, int], None]  # (event, bytes) where event is 'start:<path>' / 'advance' / 'done'
+
+
+def evidence_files(root: Path) -> Iterator[Path]:
+    """Every regular file under ``root`` (or ``root`` itself), in a stable order; hidden files skipped."""
+    if root.is_file() or not root.exists():
+        yield root
+        return
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith(".") and name not in SKIPPED_NAMES:
+                yield Path(dirpath) / name
+
+
+def detect_format(path: Path) -> SourceFormat | None:
+    """The registered format most confident about this file, if any is confident enough."""
+    head = read_head(path)
+    if not head.strip():
+        return None
+    best, score = None, 0.0
+    for fmt in formats().values():
+        confidence = fmt.sniff(head)
+        if confidence > score:
+            best, score = fmt, confidence
+    return best if score >= MIN_CONFIDENCE else None
+
+
+def ingest(
+    paths: Iterable[Path],
+    workspace: Workspace,
+    options: ReadOptions | None = None,
+    forced_format: str | None = None,
+    on_file: Callable[[Path, int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> IngestResult:
+    """Read every file into the workspace and return per-file accounting.
+
+    ``on_file(path, size)`` is called before each file and ``on_progress(bytes)`` with the
+    bytes consumed so far in it, for progress display.
+    """
+    options = options or ReadOptions()
+    result = IngestResult()
+    now = dt.datetime.now(dt.timezone.utc)
+    for path in paths:
+        size = path.stat().st_size if path.is_file() else 0
+        if on_file:
+            on_file(path, size)
+        file_result = _ingest_file(path, size, workspace, options, forced_format, now, on_progress)
+        result.files.append(file_result)
+        workspace.record_file(
+            str(path),
+            file_result.format,
+            size,
+            (file_result.read, file_result.parsed, file_result.quarantined),
+            file_result.error,
+            now,
+        )
+    return result
+
+
+def _ingest_file(
+    path: Path,
+    size: int,
+    workspace: Workspace,
+    options: ReadOptions,
+    forced_format: str | None,
+    now: dt.datetime,
+    on_progress: Callable[[int], None] | None,
+) -> FileResult:
+    try:
+        if not path.is_file():
+            raise EvidenceError(f"{path}: not a readable file" if path.exists() else f"{path}: no such file")
+        fmt = formats()[forced_format] if forced_format else detect_format(path)
+    except EvidenceError as exc:
+        return FileResult(str(path), None, size, error=str(exc))
+    if fmt is None:
+        return FileResult(str(path), None, size, error=f"{path}: format not recognised (known: {', '.join(formats())})")
+    out = FileResult(str(path), fmt.name, size)
+    pending: list[pa.Table] = []
+    with workspace.transaction():
+        try:
+            for batch in fmt.parse(path, options):
+                pending.append(batch.events)
+                if sum(t.num_rows for t in pending) >= FLUSH_ROWS:
+                    _flush(pending, workspace, now)
+                workspace.append_quarantine(batch.quarantine, now)
+                out.read += batch.records
+                out.parsed += batch.events.num_rows
+                out.quarantined += batch.quarantine.num_rows
+                out.notes.extend(n for n in batch.notes if n not in out.notes)
+                if on_progress:
+                    on_progress(batch.position)
+        except EvidenceError as exc:
+            out.error = str(exc)
+        _flush(pending, workspace, now)
+    return out
+
+
+def _flush(pending: list[pa.Table], workspace: Workspace, now: dt.datetime) -> None:
+    """Insert buffered batches at once: DuckDB appends a few large batches far faster than many small ones."""
+    if pending:
+        workspace.append_events(pa.concat_tables(pending, promote_options="permissive"), now)
+        pending.clear()

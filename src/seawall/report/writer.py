@@ -1,0 +1,65 @@
+"""Write a hunt's results into its case directory.
+
+* ``findings.jsonl``: one JSON object per finding
+* ``scope.json``: touched organisations/people, hosts, accounts, external IPs
+* ``case.json``: incidents (findings grouped by time and shared entities)
+* ``run.json``: what was read (per file: read/parsed/quarantined), what ran, what was skipped and why
+* ``report.html``: all of it for a person to read
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from seawall.report.html import render_html
+
+if TYPE_CHECKING:
+    from seawall.hunt import HuntResult
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else value
+
+
+def run_summary(result: HuntResult, workspace: Path) -> dict[str, Any]:
+    return {
+        "evidence": str(result.request.evidence),
+        "workspace": str(workspace),
+        "started": _iso(result.started),
+        "finished": _iso(result.finished),
+        "files": [
+            {k: v for k, v in asdict(f).items() if v not in (None, [])} for f in result.ingest.files
+        ],
+        "totals": result.ingest.by_format(),
+        "detectors": result.ran,
+        "skipped": [asdict(s) for s in result.skipped],
+        "findings": len(result.findings),
+    }
+
+
+def case_document(result: HuntResult) -> dict[str, Any]:
+    return {
+        "incidents": [
+            {**asdict(i), "first_seen": _iso(i.first_seen), "last_seen": _iso(i.last_seen)}
+            for i in result.case.incidents
+        ],
+        "findings": [f.id for f in result.findings],
+        "scope": result.case.scope,
+    }
+
+
+def write_outputs(result: HuntResult, workspace: Path) -> dict[str, Path]:
+    out = result.request.out
+    paths = {name: out / name for name in ("findings.jsonl", "scope.json", "case.json", "run.json", "report.html")}
+    with paths["findings.jsonl"].open("w", encoding="utf-8") as fh:
+        for finding in result.findings:
+            fh.write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
+    summary = run_summary(result, workspace)
+    documents = {"scope.json": result.case.scope, "case.json": case_document(result), "run.json": summary}
+    for name, document in documents.items():
+        paths[name].write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    paths["report.html"].write_text(render_html(result, summary), encoding="utf-8")
+    return paths

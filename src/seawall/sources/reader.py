@@ -1,0 +1,146 @@
+"""Read evidence files as chunks of lines, with the byte offset and number of each line.
+
+Files may be gzip-compressed (recognised by their magic bytes, not their name); offsets
+are then positions in the decompressed stream. Lines are split with numpy and handed
+over as Arrow arrays, so a source never loops over lines in Python unless it must.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+
+from seawall.errors import EvidenceError
+
+GZIP_MAGIC = b"\x1f\x8b"
+CHUNK_BYTES = 8 << 20
+HEAD_BYTES = 64 << 10
+
+
+@dataclass(frozen=True)
+class LineChunk:
+    """Non-blank lines of one chunk, without their line terminators."""
+
+    lines: pa.Array  # large_string
+    offsets: pa.Array  # int64: byte offset of each line's first byte
+    numbers: pa.Array  # int64: 1-based line number
+    position: int  # bytes of the file on disk consumed so far (for progress)
+    lossy: bool  # True when some lines were not UTF-8 and were read as Latin-1
+
+
+def is_gzip(path: Path) -> bool:
+    with open(path, "rb") as raw:
+        return raw.read(2) == GZIP_MAGIC
+
+
+def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
+    """The first ``size`` bytes of the (decompressed) file, for sniffing its format."""
+    try:
+        with open(path, "rb") as raw:
+            if raw.read(2) != GZIP_MAGIC:
+                raw.seek(0)
+                return raw.read(size)
+            raw.seek(0)
+            # A truncated archive still yields its first bytes; the error shows when read in full.
+            return zlib.decompressobj(wbits=47).decompress(raw.read(size * 4), size)
+    except OSError as exc:
+        raise EvidenceError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except zlib.error as exc:
+        raise EvidenceError(f"{path}: corrupt gzip data: {exc}") from exc
+
+
+def iter_line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LineChunk]:
+    """Yield the file's lines chunk by chunk.
+
+    Raises EvidenceError when the file cannot be opened or its compressed stream breaks
+    off; chunks yielded before the break stay valid.
+    """
+    try:
+        raw = open(path, "rb")
+    except OSError as exc:
+        raise EvidenceError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    with raw:
+        stream: BinaryIO = gzip.GzipFile(fileobj=raw) if raw.read(2) == GZIP_MAGIC else raw
+        raw.seek(0)
+        base, line_base, carry = 0, 1, b""
+        while True:
+            try:
+                block = stream.read(chunk_bytes)
+            except (OSError, EOFError, zlib.error) as exc:
+                if carry:
+                    yield _split(carry, base, line_base, raw.tell())[0]
+                raise EvidenceError(
+                    f"{path}: stream breaks off after {base + len(carry)} bytes: {exc}"
+                ) from exc
+            if not block:
+                if carry:
+                    yield _split(carry, base, line_base, raw.tell())[0]
+                return
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                carry = data
+                continue
+            chunk, line_count = _split(data[:cut], base, line_base, raw.tell())
+            base += cut
+            line_base += line_count
+            carry = data[cut:]
+            yield chunk
+
+
+def _split(data: bytes, base: int, line_base: int, position: int) -> tuple[LineChunk, int]:
+    """Split a block that ends on a line break (or at end of file) into lines; also count them."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(buf == 10)
+    if len(buf) and buf[-1] != 10:
+        breaks = np.append(breaks, len(buf))  # last line of a file without a final newline
+    starts = np.empty(len(breaks), dtype=np.int64)
+    if len(breaks):
+        starts[0] = 0
+        starts[1:] = breaks[:-1] + 1
+    ends = breaks.astype(np.int64)
+    carriage = (ends > starts) & (buf[np.maximum(ends - 1, 0)] == 13)
+    ends = ends - carriage
+    lengths = ends - starts
+
+    keep = np.ones(len(buf), dtype=bool)
+    keep[breaks[breaks < len(buf)]] = False
+    keep[ends[carriage]] = False
+    compact = buf[keep]
+    value_offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=value_offsets[1:])
+
+    lines = pa.LargeStringArray.from_buffers(
+        len(starts), pa.py_buffer(value_offsets), pa.py_buffer(compact)
+    )
+    lossy = False
+    try:
+        lines.validate(full=True)
+    except pa.ArrowInvalid:
+        lines = pa.array(
+            [_decode(data[s:e]) for s, e in zip(starts.tolist(), ends.tolist())],
+            type=pa.large_string(),
+        )
+        lossy = True
+    offsets = pa.array(starts + base)
+    numbers = pa.array(np.arange(line_base, line_base + len(starts), dtype=np.int64))
+    if not lengths.all():
+        nonblank = pa.array(lengths > 0)
+        lines, offsets, numbers = (a.filter(nonblank) for a in (lines, offsets, numbers))
+    chunk = LineChunk(lines=lines, offsets=offsets, numbers=numbers, position=position, lossy=lossy)
+    return chunk, len(starts)
+
+
+def _decode(raw: bytes) -> str:
+    """UTF-8 where valid, else Latin-1: every byte survives and stays readable."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
