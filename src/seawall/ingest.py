@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty, Queue
 
 import pyarrow as pa
 
 from seawall.errors import EvidenceError
-from seawall.sources import ReadOptions, SourceFormat, formats
+from seawall.sources import ParsedBatch, ReadOptions, SourceFormat, formats
 from seawall.sources.reader import read_head
 from seawall.store import Workspace
 
@@ -152,7 +154,7 @@ def _ingest_file(
     pending: list[pa.Table] = []
     with workspace.transaction():
         try:
-            for batch in fmt.parse(path, options):
+            for batch in prefetch(fmt.parse(path, options)):
                 pending.append(batch.events)
                 if sum(t.num_rows for t in pending) >= FLUSH_ROWS:
                     _flush(pending, workspace, now)
@@ -167,6 +169,45 @@ def _ingest_file(
             out.error = str(exc)
         _flush(pending, workspace, now)
     return out
+
+
+def prefetch(batches: Iterator[ParsedBatch], depth: int = 2) -> Iterator[ParsedBatch]:
+    """Parse the next batches in a background thread while the store writes this one.
+
+    Parsing and inserting both run mostly in DuckDB and Arrow, which release the GIL, so
+    the two overlap on a multi-core machine. Exceptions reach the caller in order.
+    """
+    queue: Queue[tuple[str, object]] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if stop.is_set():
+                    return
+                queue.put(("batch", batch))
+            queue.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            queue.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="seawall-parse", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = queue.get()
+            if kind == "batch":
+                yield item  # type: ignore[misc]
+            elif kind == "error":
+                raise item  # type: ignore[misc]
+            else:
+                return
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                queue.get_nowait()
+            except Empty:
+                worker.join(timeout=0.05)
 
 
 def _flush(pending: list[pa.Table], workspace: Workspace, now: dt.datetime) -> None:

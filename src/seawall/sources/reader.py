@@ -7,7 +7,6 @@ over as Arrow arrays, so a source never loops over lines in Python unless it mus
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -56,18 +55,60 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
         raise EvidenceError(f"{path}: corrupt gzip data: {exc}") from exc
 
 
+class _GzipStream:
+    """Decompress gzip incrementally, keeping every byte that arrives before a break.
+
+    ``gzip.GzipFile.read`` drops the data of a block when the stream turns out to be
+    truncated; evidence is often a copy that broke off, and we want all that is there.
+    Concatenated members (as ``cat a.gz b.gz`` makes) are read one after another.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.decompressor = zlib.decompressobj(wbits=47)
+        self.pending = b""
+        self.at_end = False
+        self.error: str | None = None
+
+    def read(self, size: int) -> bytes:
+        while len(self.pending) < size and not self.at_end:
+            block = self.raw.read(1 << 20)
+            if not block:
+                self.at_end = True
+                if not self.decompressor.eof:
+                    self.pending += self.decompressor.flush()
+                    self.error = "compressed stream ends before its end-of-stream marker (truncated file)"
+                break
+            self._feed(block)
+        out, self.pending = self.pending[:size], self.pending[size:]
+        if not out and self.error:
+            raise EOFError(self.error)
+        return out
+
+    def _feed(self, block: bytes) -> None:
+        try:
+            self.pending += self.decompressor.decompress(block)
+            while self.decompressor.eof and self.decompressor.unused_data:
+                rest = self.decompressor.unused_data
+                self.decompressor = zlib.decompressobj(wbits=47)
+                self.pending += self.decompressor.decompress(rest)
+        except zlib.error as exc:
+            self.at_end = True
+            self.error = f"corrupt compressed data: {exc}"
+
+
 def iter_line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LineChunk]:
     """Yield the file's lines chunk by chunk.
 
     Raises EvidenceError when the file cannot be opened or its compressed stream breaks
-    off; chunks yielded before the break stay valid.
+    off; every line that arrived before the break is yielded first.
     """
     try:
         raw = open(path, "rb")
     except OSError as exc:
         raise EvidenceError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     with raw:
-        stream: BinaryIO = gzip.GzipFile(fileobj=raw) if raw.read(2) == GZIP_MAGIC else raw
+        stream: BinaryIO | _GzipStream = _GzipStream(raw) if raw.read(2) == GZIP_MAGIC else raw
         raw.seek(0)
         base, line_base, carry = 0, 1, b""
         while True:

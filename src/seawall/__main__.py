@@ -1,0 +1,5 @@
+"""``python -m seawall`` runs the command line."""
+
+from seawall.cli import main
+
+main()

@@ -1,0 +1,28 @@
+"""Shared test fixtures.
+
+Tests that read the public test data in ../shared/data use the ``shared_data`` fixture:
+it skips the test, with the reason, when that folder is not beside the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_DATA = Path(os.environ.get("SEAWALL_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"public test data not found at {SHARED_DATA} (set SEAWALL_SHARED_DATA)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
