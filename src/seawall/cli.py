@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.table import Table
 from seawall import __version__
 from seawall.detect.finding import SEVERITIES, severity_rank
 from seawall.errors import SeawallError
+
+if TYPE_CHECKING:  # imported lazily at run time: `seawall --help` should not load DuckDB and Ibis
+    from seawall.hunt import HuntRequest, HuntResult
 
 app = typer.Typer(
     name="seawall",
@@ -71,7 +74,7 @@ def hunt(
 
     Example: [bold]seawall hunt ./evidence --registry people.csv --intel iocs.csv --out ./case-42[/bold]
     """
-    from seawall.hunt import HuntHooks, HuntRequest, run_hunt
+    from seawall.hunt import HuntRequest
 
     if not evidence.exists():
         console.print(f"[red]error:[/red] evidence path {evidence} does not exist")
@@ -85,7 +88,7 @@ def hunt(
     request = HuntRequest(evidence=evidence, out=out, registry=registry, rules=list(rules or []), intel=list(intel or []),
                           logsources=logsources, workspace=workspace, reference_time=reference)
     try:
-        result = _run_with_progress(request, quiet, run_hunt, HuntHooks)
+        result = _run_with_progress(request, quiet)
     except SeawallError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(EXIT_USAGE) from exc
@@ -95,7 +98,11 @@ def hunt(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _run_with_progress(request, quiet, run_hunt, hooks_cls):  # type: ignore[no-untyped-def]
+def _run_with_progress(request: HuntRequest, quiet: bool) -> HuntResult:
+    """Run the hunt; unless quiet, show one progress bar over the bytes of all evidence files."""
+    from seawall.hunt import HuntHooks, run_hunt
+    from seawall.ingest import evidence_files
+
     if quiet:
         return run_hunt(request)
     progress = Progress(
@@ -105,42 +112,29 @@ def _run_with_progress(request, quiet, run_hunt, hooks_cls):  # type: ignore[no-
         TransferSpeedColumn(),
         TimeElapsedColumn(),
         console=console,
-        transient=False,
     )
-    files = list(_evidence_sizes(request.evidence))
-    total = sum(files) or 1
-    state = {"done": 0, "current": 0}
+    total = sum(path.stat().st_size for path in evidence_files(request.evidence) if path.is_file()) or 1
+    done = {"before": 0, "current": 0}
     with progress:
         task = progress.add_task("reading evidence", total=total)
 
         def on_file(path: Path, size: int) -> None:
-            state["done"] += state["current"]
-            state["current"] = size
-            progress.update(task, description=f"reading {path.name}", completed=state["done"])
+            done["before"] += done["current"]
+            done["current"] = size
+            progress.update(task, description=f"reading {path.name}", completed=done["before"])
 
         def on_progress(position: int) -> None:
-            progress.update(task, completed=state["done"] + min(position, state["current"]))
+            progress.update(task, completed=done["before"] + min(position, done["current"]))
 
         def on_stage(stage: str) -> None:
-            if stage.startswith("detect:"):
-                progress.update(task, description=f"detecting ({stage.split(':', 1)[1]})", completed=total)
-            elif stage in ("scope", "report"):
-                progress.update(task, description=f"{stage}...", completed=total)
+            label = f"detecting ({stage.split(':', 1)[1]})" if stage.startswith("detect:") else f"{stage}..."
+            if stage != "ingest":
+                progress.update(task, description=label, completed=total)
 
-        return run_hunt(request, hooks_cls(on_file=on_file, on_progress=on_progress, on_stage=on_stage))
-
-
-def _evidence_sizes(root: Path):  # type: ignore[no-untyped-def]
-    from seawall.ingest import evidence_files
-
-    for path in evidence_files(root):
-        try:
-            yield path.stat().st_size
-        except OSError:
-            yield 0
+        return run_hunt(request, HuntHooks(on_file=on_file, on_progress=on_progress, on_stage=on_stage))
 
 
-def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(result: HuntResult) -> None:
     out = Console()
     files = Table(title="Evidence read", title_justify="left")
     for column in ("format", "files", "records read", "events", "quarantined", "errors"):
@@ -167,13 +161,13 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
     scope = result.case.scope
     if scope["organisations"]:
         touched = Table(title="Affected parties", title_justify="left")
-        for column in ("organisation", "person", "identifiers", "via"):
+        for column in ("organisation", "person", "identifiers seen", "seen by"):
             touched.add_column(column)
+        titles = {f.rule_id: f.title for f in result.findings}
         for org in scope["organisations"]:
-            for person in org["people"]:
-                touched.add_row(org["name"], person["name"], ", ".join(person["identifiers"]), ", ".join(person["via"]))
-            if org.get("identifiers"):
-                touched.add_row(org["name"], "(organisation)", ", ".join(org["identifiers"]), ", ".join(org["via"]))
+            for person in [*org["people"], *([{"name": "(organisation)", **org}] if org.get("identifiers") else [])]:
+                via = "; ".join(titles.get(rule, rule) for rule in person["via"])
+                touched.add_row(org["name"], person["name"], ", ".join(person["identifiers"]), via)
         out.print(touched)
     skipped = len(result.skipped)
     ran = ", ".join(f"{k}: {v}" for k, v in sorted(result.ran.items())) or "nothing"
@@ -192,12 +186,12 @@ def demo(
     OUT/registry.csv (a campaign and a ministry), OUT/intel.csv, and the case in OUT/case.
     """
     from seawall.demo import write_demo
-    from seawall.hunt import HuntHooks, HuntRequest, run_hunt
+    from seawall.hunt import HuntRequest
 
     kit = write_demo(out)
     request = HuntRequest(evidence=kit.evidence, out=kit.case, registry=kit.registry, intel=[kit.intel],
                           reference_time=kit.reference_time)
-    result = _run_with_progress(request, quiet, run_hunt, HuntHooks)
+    result = _run_with_progress(request, quiet)
     if not quiet:
         _print_summary(result)
     print(f"Demo report: {result.outputs['report.html']}")

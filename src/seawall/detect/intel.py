@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 import ibis
+import pyarrow as pa
 import yaml
 
 from seawall.detect.base import Detector, EventStore, HuntContext, register, summarise
@@ -26,7 +27,6 @@ from seawall.errors import ContentError
 from seawall.store.schema import MESSAGE, ORIGINAL
 
 TYPES = ("ip", "domain", "url", "email", "hash")
-MAX_TEXT_INDICATORS = 5000  # beyond this, text search would need the intel engine's join
 _HASH = re.compile(r"^[0-9a-f]{32}$|^[0-9a-f]{40}$|^[0-9a-f]{64}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _ALIASES = {"ipv4": "ip", "ipv6": "ip", "ip-dst": "ip", "ip-src": "ip", "hostname": "domain", "fqdn": "domain",
@@ -67,12 +67,15 @@ def load_indicators(path: Path) -> tuple[list[Indicator], list[str]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ContentError(f"{path}: cannot read indicator file: {exc}") from exc
     indicators, problems = [], []
+    first_row = True
     for number, row in enumerate(csv.reader(text.splitlines()), start=1):
         if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
             continue
         value = row[0].strip().lower()
-        if number == 1 and value in ("value", "indicator", "ioc"):
+        if first_row and value in ("value", "indicator", "ioc"):
+            first_row = False
             continue
+        first_row = False
         given = row[1].strip().lower() if len(row) > 1 and row[1].strip() else None
         kind = _ALIASES.get(given, given) if given else infer_type(value)
         if kind not in TYPES:
@@ -111,10 +114,7 @@ class IntelDetector(Detector):
         ctx.ran[self.name] = len(indicators)
         events = store.events()
         table = ibis.memtable(
-            {
-                "_ioc_type": [k[0] for k in indicators],
-                "_ioc_value": [k[1] for k in indicators],
-            }
+            pa.table({"_ioc_type": [k[0] for k in indicators], "_ioc_value": [k[1] for k in indicators]})
         )
         parts = []
         for kind, columns in intel_fields().items():
@@ -124,15 +124,14 @@ class IntelDetector(Detector):
                     joined = events.join(of_kind, events[column].cast("string").lower() == of_kind["_ioc_value"])
                     parts.append(joined.select(*events.columns, "_ioc_type", "_ioc_value"))
         text_column = next((c for c in (ORIGINAL, MESSAGE) if c in events.columns), None)
-        if text_column and len(indicators) <= MAX_TEXT_INDICATORS:
-            pattern = _token_pattern([value for _, value in indicators])
-            found = events.mutate(_ioc_hit=events[text_column].lower().re_extract(pattern, 1))
-            found = found.filter(found["_ioc_hit"] != "")
-            joined = found.join(table, found["_ioc_hit"] == table["_ioc_value"])
+        if text_column:
+            # Every observable-shaped token of the text, joined with the indicators.
+            text = events[text_column].lower()
+            found = regexp_extract_all(text, ATOM_PATTERN, 0).concat(regexp_extract_all(text, COMPOUND_PATTERN, 0))
+            tokens = events.mutate(_ioc_hit=found)
+            tokens = tokens.unnest("_ioc_hit")
+            joined = tokens.join(table, tokens["_ioc_hit"] == table["_ioc_value"])
             parts.append(joined.select(*events.columns, "_ioc_type", "_ioc_value"))
-        elif text_column:
-            ctx.skip(self.name, "text search", f"{len(indicators)} indicators: searching event text is limited to "
-                     f"{MAX_TEXT_INDICATORS}; structured fields were still matched")
         if not parts:
             return
         matched = ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0]
@@ -140,7 +139,7 @@ class IntelDetector(Detector):
             ind = indicators[(group.key["_ioc_type"], group.key["_ioc_value"])]
             entities = {**group.entities, "indicator": [ind.value]}
             yield Finding(
-                rule_id=f"seawall.intel.{ind.type}",
+                rule_id=f"intel:{ind.type}:{ind.value}",
                 title=f"Known-bad {ind.type} {ind.value} seen",
                 severity=ind.severity,
                 detector=self.name,
@@ -155,7 +154,20 @@ class IntelDetector(Detector):
             )
 
 
-def _token_pattern(values: list[str]) -> str:
-    """RE2 pattern capturing the first indicator that stands as a whole token in lower-cased text."""
-    alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
-    return rf"(?:^|[^0-9a-z_.@/-])({alternatives})(?:$|[^0-9a-z_@/-])"
+@ibis.udf.scalar.builtin
+def regexp_extract_all(haystack: str, pattern: str, group: int) -> list[str]:  # type: ignore[empty-body]
+    """Every match of ``pattern`` (DuckDB and Spark both provide this function)."""
+
+
+# Observable-shaped tokens in lower-cased text, found in two passes because matches do
+# not overlap: dotted names and addresses (IPv4, domains, host names) and hashes, which
+# are found inside URLs and e-mail addresses too; then URLs, e-mail addresses and IPv6
+# addresses taken whole.
+ATOM_PATTERN = r"[0-9a-z_-]+(?:\.[0-9a-z_-]+)+|[0-9a-f]{32,64}"
+COMPOUND_PATTERN = "|".join(
+    [
+        r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+",  # URL
+        r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+",  # e-mail address
+        r"[0-9a-f]*:[0-9a-f:]*:[0-9a-f.:]*",  # IPv6 address
+    ]
+)

@@ -74,9 +74,12 @@ def load_rules(paths: Iterable[Path]) -> Iterator[tuple[str, SigmaRule | None, s
         for file in files:
             try:
                 collection = SigmaCollection.from_yaml(file.read_text(encoding="utf-8"), collect_errors=True)
-            except (SigmaError, OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-                yield str(file), None, f"cannot load: {exc}"
+            except Exception as exc:  # noqa: BLE001 - pySigma raises assorted errors on malformed files;
+                # one bad file must never abort a hunt, so it is reported like any other skip.
+                yield str(file), None, f"cannot load: {type(exc).__name__}: {exc}"
                 continue
+            for error in collection.errors:
+                yield str(file), None, f"invalid: {error}"
             for item in collection.rules:
                 if not isinstance(item, SigmaRule):
                     yield str(file), None, f"{type(item).__name__} (correlation and filter rules are not run yet)"

@@ -77,13 +77,13 @@ class RuleCompiler:
         if isinstance(node, ConditionFieldEqualsValueExpression):
             column = self._column(node.field)
             if column is None:
-                return ibis.literal(False)
+                return ibis.literal(_matches_absent_field(node.value))
             return self._value(column, node.value).fill_null(False)
         if isinstance(node, ConditionValueExpression):
             return self._value(self._keyword_text(), _unanchored(node.value)).fill_null(False)
         raise Unsupported(f"condition element {type(node).__name__}")
 
-    def _column(self, field: str | None) -> ir.Column | None:
+    def _column(self, field: str | None) -> ir.Value | None:
         if field is None:
             return self._keyword_text()
         name = self._columns.get(field.lower())
@@ -109,7 +109,7 @@ class RuleCompiler:
         text = column.cast("string")
         cased = isinstance(value, SigmaCasedString)
         if not value.contains_special():
-            plain = value.to_plain()
+            plain = "".join(str(part) for part in value.s)  # escapes already resolved, unlike to_plain()
             return text == plain if cased else text.lower() == plain.lower()
         return text.re_search(_wildcard_regex(value, cased))
 
@@ -223,10 +223,19 @@ def _wildcard_regex(value: SigmaString, cased: bool) -> str:
     return ("(?s)" if cased else "(?is)") + head + "".join(out) + tail
 
 
+def _matches_absent_field(value: object) -> bool:
+    """An absent field is null in every event: only ``null`` and ``exists: false`` match it."""
+    if isinstance(value, SigmaExpansion):
+        return any(_matches_absent_field(v) for v in value.values)
+    return isinstance(value, SigmaNull) or (isinstance(value, SigmaExists) and not value.exists)
+
+
 def _unanchored(value: object) -> object:
     """Keywords search the record text: a keyword matches anywhere, as if wrapped in ``*``."""
     if isinstance(value, SigmaExpansion):
         return SigmaExpansion([_unanchored(v) for v in value.values])
+    if isinstance(value, SigmaNumber):  # a numeric keyword is the digits written anywhere
+        value = SigmaString(str(value.number))
     if type(value) is SigmaString or type(value) is SigmaCasedString:
         parts = list(value.s)
         if not parts or parts[0] != SpecialChars.WILDCARD_MULTI:

@@ -47,5 +47,6 @@ def render_html(result: HuntResult, summary: dict[str, Any]) -> str:
         severities=list(reversed(SEVERITIES)),
         severity_counts=severity_counts,
         scope=result.case.scope,
+        rule_titles={f.rule_id: f.title for f in result.findings},
         people_touched=sum(len(o["people"]) for o in result.case.scope["organisations"]),
     )

@@ -72,9 +72,24 @@ def _incidents(findings: list[Finding], window: dt.timedelta) -> list[Incident]:
         for key in finding.entity_values():
             by_entity.setdefault(key, []).append(index)
     for members in by_entity.values():
-        for a, b in zip(members, members[1:]):
-            if _close(findings[a], findings[b], window):
-                parent[root(b)] = root(a)
+        # Sweep in start order (findings arrive sorted): a finding joins the running group
+        # when it starts within `window` of the latest end seen so far, so one long-running
+        # finding links everything it overlaps. Findings without times join any group.
+        untimed = {i for i in members if not (findings[i].first_seen and findings[i].last_seen)}
+        timed = [i for i in members if i not in untimed]
+        group_end: dt.datetime | None = None
+        previous: int | None = None
+        for i in timed:
+            f = findings[i]
+            if previous is not None and group_end is not None and f.first_seen - window <= group_end:
+                parent[root(i)] = root(previous)
+                group_end = max(group_end, f.last_seen)
+            else:
+                group_end = f.last_seen
+            previous = i
+        for i in untimed:
+            for j in members:
+                parent[root(j)] = root(i)
 
     groups: dict[int, list[Finding]] = {}
     for index, finding in enumerate(findings):
@@ -102,13 +117,6 @@ def _incidents(findings: list[Finding], window: dt.timedelta) -> list[Incident]:
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def _close(a: Finding, b: Finding, window: dt.timedelta) -> bool:
-    """Time ranges overlap or lie within ``window``; findings without times are close to anything."""
-    if not (a.first_seen and a.last_seen and b.first_seen and b.last_seen):
-        return True
-    return a.first_seen - window <= b.last_seen and b.first_seen - window <= a.last_seen
 
 
 def scope_of(findings: list[Finding], registry: Registry) -> dict[str, Any]:

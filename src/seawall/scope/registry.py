@@ -174,7 +174,8 @@ def _from_csv(text: str, path: Path) -> list[Organisation]:
     if header != CSV_HEADER:
         raise RegistryError(f"{path}: the header must be {','.join(CSV_HEADER)} (found {','.join(header) or 'nothing'})")
     orgs: dict[str, Organisation] = {}
-    for number, row in enumerate(reader, start=2):
+    for row in reader:
+        number = reader.line_num  # the physical line, blank lines included
         row = {k.strip().lower(): v for k, v in row.items() if k}
         org = (row.get("organisation") or "").strip()
         if not org:

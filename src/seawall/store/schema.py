@@ -56,9 +56,6 @@ CORE_COLUMNS: dict[str, str] = {
     INGESTED: "TIMESTAMPTZ",
 }
 
-# Columns that a source never supplies: the store stamps them on ingest.
-STAMPED_COLUMNS = (EVENT_ID, INGESTED)
-
 NATIVE_TYPE = "VARCHAR"
 
 QUARANTINE_SCHEMA = pa.schema(
