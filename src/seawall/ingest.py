@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty, Queue
 
+import duckdb
 import pyarrow as pa
 
 from seawall.errors import EvidenceError
@@ -152,22 +153,28 @@ def _ingest_file(
         return FileResult(str(path), None, size, error=f"{path}: format not recognised (known: {', '.join(formats())})")
     out = FileResult(str(path), fmt.name, size)
     pending: list[pa.Table] = []
-    with workspace.transaction():
-        try:
-            for batch in prefetch(fmt.parse(path, options)):
-                pending.append(batch.events)
-                if sum(t.num_rows for t in pending) >= FLUSH_ROWS:
-                    _flush(pending, workspace, now)
-                workspace.append_quarantine(batch.quarantine, now)
-                out.read += batch.records
-                out.parsed += batch.events.num_rows
-                out.quarantined += batch.quarantine.num_rows
-                out.notes.extend(n for n in batch.notes if n not in out.notes)
-                if on_progress:
-                    on_progress(batch.position)
-        except EvidenceError as exc:
-            out.error = str(exc)
-        _flush(pending, workspace, now)
+    try:
+        with workspace.transaction():
+            try:
+                for batch in prefetch(fmt.parse(path, options)):
+                    pending.append(batch.events)
+                    if sum(t.num_rows for t in pending) >= FLUSH_ROWS:
+                        _flush(pending, workspace, now)
+                    workspace.append_quarantine(batch.quarantine, now)
+                    out.read += batch.records
+                    out.parsed += batch.events.num_rows
+                    out.quarantined += batch.quarantine.num_rows
+                    out.notes.extend(n for n in batch.notes if n not in out.notes)
+                    if on_progress:
+                        on_progress(batch.position)
+            except EvidenceError as exc:
+                out.error = str(exc)
+            _flush(pending, workspace, now)
+    except (duckdb.Error, pa.ArrowException) as exc:
+        # The file's transaction was rolled back: none of its records are stored. Say so
+        # and go on with the next file rather than lose the whole run.
+        out.error = f"{path}: not stored, processing failed ({type(exc).__name__}: {exc})"
+        out.parsed = out.quarantined = 0
     return out
 
 

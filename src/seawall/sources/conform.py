@@ -26,6 +26,9 @@ def _typed(column: str, sqltype: str) -> str:
             WHEN regexp_full_match({value}, '\\d{{9,11}}(\\.\\d+)?') THEN to_timestamp(TRY_CAST({value} AS DOUBLE))
             WHEN regexp_full_match({value}, '\\d{{12,14}}') THEN to_timestamp(TRY_CAST({value} AS DOUBLE) / 1000)
             ELSE TRY_CAST({value} AS TIMESTAMPTZ) END"""
+    if sqltype in ("INTEGER", "BIGINT"):
+        # TRY_CAST alone takes '1e3', '0x1F' and '1_000' and rounds '80.5': only whole numbers pass.
+        return f"CASE WHEN regexp_full_match({value}, '[+-]?\\d+(\\.0+)?') THEN TRY_CAST(TRY_CAST({value} AS DOUBLE) AS {sqltype}) END"
     return f"TRY_CAST({value} AS {sqltype})"
 
 
@@ -34,7 +37,7 @@ def conform(table: pa.Table) -> tuple[pa.Table, pa.Array]:
     typed = {
         name: CORE_COLUMNS[name]
         for name in table.column_names
-        if CORE_COLUMNS.get(name, NATIVE_TYPE) != NATIVE_TYPE
+        if CORE_COLUMNS.get(name, NATIVE_TYPE) != NATIVE_TYPE and pa.types.is_string(table.schema.field(name).type)
     }
     if not typed:
         return table, pa.nulls(table.num_rows, pa.string())

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from seawall.sources.base import (
     ParsedBatch,
@@ -25,7 +26,15 @@ from seawall.sources.base import (
 )
 from seawall.sources.conform import conform, split_by_reason
 from seawall.sources.reader import iter_line_chunks
-from seawall.store.schema import DATASET, ORIGINAL, SOURCE_FORMAT, SOURCE_LINE, SOURCE_OFFSET, SOURCE_PATH
+from seawall.store.schema import (
+    DATASET,
+    ORIGINAL,
+    SOURCE_FORMAT,
+    SOURCE_LINE,
+    SOURCE_OFFSET,
+    SOURCE_PATH,
+    canonical_name,
+)
 
 MAX_FIELDS = 1000
 RESERVED_PREFIX = "seawall."
@@ -35,7 +44,7 @@ def flatten(obj: dict[str, Any], prefix: str = "", out: dict[str, str | None] | 
     """Flatten nested objects into dotted keys with text values (first key wins on a clash)."""
     out = {} if out is None else out
     for key, value in obj.items():
-        name = f"{prefix}{key or '_'}"
+        name = canonical_name(f"{prefix}{key or '_'}")
         if isinstance(value, dict) and value:
             flatten(value, name + ".", out)
             continue
@@ -123,14 +132,23 @@ def _columnar(
     source: str,
     fmt: str,
 ) -> pa.Table:
-    """Turn flattened rows into an Arrow table of text columns plus provenance."""
-    names: dict[str, None] = {}
+    """Turn flattened rows into an Arrow table of text columns plus provenance.
+
+    Names that differ only by case are one column (DuckDB cannot tell them apart): the
+    first spelling names it and, within a record, the first value wins.
+    """
+    spelling: dict[str, str] = {}
+    lowered = []
     for row in rows:
-        names.update(dict.fromkeys(row))
-    columns = {name: pa.array([row.get(name) for row in rows], pa.string()) for name in names}
+        values: dict[str, str | None] = {}
+        for name, value in row.items():
+            key = name.lower()
+            spelling.setdefault(key, name)
+            values.setdefault(key, value)
+        lowered.append(values)
+    columns = {spelling[key]: pa.array([row.get(key) for row in lowered], pa.string()) for key in spelling}
     n = len(rows)
-    if DATASET not in columns:
-        columns[DATASET] = pa.array([fmt] * n, pa.string())
+    columns[DATASET] = pc.fill_null(columns.get(DATASET, pa.nulls(n, pa.string())), fmt)
     columns[ORIGINAL] = pa.array([texts[i] for i in kept], pa.string())
     columns[SOURCE_PATH] = pa.array([source] * n, pa.string())
     columns[SOURCE_FORMAT] = pa.array([fmt] * n, pa.string())

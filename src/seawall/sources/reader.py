@@ -19,6 +19,7 @@ import pyarrow as pa
 from seawall.errors import EvidenceError
 
 GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
 CHUNK_BYTES = 8 << 20
 HEAD_BYTES = 64 << 10
 
@@ -110,7 +111,9 @@ def iter_line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Lin
     with raw:
         stream: BinaryIO | _GzipStream = _GzipStream(raw) if raw.read(2) == GZIP_MAGIC else raw
         raw.seek(0)
-        base, line_base, carry = 0, 1, b""
+        base, line_base, carry = 0, 1, stream.read(len(UTF8_BOM))
+        if carry == UTF8_BOM:  # a byte-order mark is not part of the first record
+            base, carry = len(UTF8_BOM), b""
         while True:
             try:
                 block = stream.read(chunk_bytes)

@@ -58,6 +58,12 @@ def _sql_list(values: list[str]) -> str:
     return "[" + ", ".join(f"'{v}'" for v in values) + "]"
 
 
+def _yearless(year: str) -> str:
+    """SQL: a BSD timestamp without a year, read in the given year (NULL if no such date)."""
+    formats = "['%Y %b %d %H:%M:%S', '%Y %b %d %H:%M:%S.%f', '%Y %b %d %H:%M:%S.%n']"
+    return f"timezone('UTC', try_strptime({year} || ' ' || ts3, {formats}))"
+
+
 def _after(text: str, prefix: str) -> str:
     """SQL: what follows ``prefix`` in ``text`` (string slices count characters)."""
     return f"{text}[length({prefix}) + 1:]"
@@ -103,22 +109,32 @@ WITH s AS (
             WHEN regexp_matches(ts3, '^\\d') THEN TRY_CAST(ts3 AS TIMESTAMPTZ)
             WHEN regexp_matches(ts3, ' \\d{{4}} ') THEN timezone('UTC',
                 try_strptime(ts3, ['%b %d %Y %H:%M:%S', '%b %d %Y %H:%M:%S.%f', '%b %d %Y %H:%M:%S.%n']))
-            ELSE timezone('UTC', try_strptime($year || ' ' || ts3,
-                ['%Y %b %d %H:%M:%S', '%Y %b %d %H:%M:%S.%f', '%Y %b %d %H:%M:%S.%n']))
+            ELSE {_yearless("$year")}
         END AS ts0
     FROM g3
 ), u AS (
     SELECT *, CASE WHEN h3 <> '' THEN regexp_extract(body, '{TAG_PREFIX}', 0) END AS tp FROM t
 ), v AS (
     SELECT *, CASE WHEN tp <> '' THEN rtrim(rtrim(tp), ':') END AS tg FROM u
+), w AS (
+    SELECT *,
+        CASE WHEN h5 <> '' THEN p5[5] WHEN contains(tg, '[') THEN split_part(split_part(tg, '[', 2), ']', 1) END AS pid_text
+    FROM v
+), x AS (
+    SELECT *,
+        -- a year-less time later than a day after the reference is from the year before
+        -- (also when the date does not exist in the reference year: 29 February)
+        CASE WHEN h3 <> '' AND NOT regexp_matches(ts3, '^\\d| \\d{{4}} ')
+                  AND (ts0 IS NULL OR ts0 > $reference + INTERVAL 1 DAY)
+             THEN {_yearless("$previous_year")} ELSE ts0 END AS ts
+    FROM w
 )
 SELECT
-    CASE WHEN h3 <> '' AND NOT regexp_matches(ts3, '^\\d| \\d{{4}} ') AND ts0 > $reference + INTERVAL 1 DAY
-         THEN ts0 - INTERVAL 1 YEAR ELSE ts0 END AS "@timestamp",
+    ts AS "@timestamp",
     'syslog' AS "event.dataset",
     CASE WHEN h5 <> '' THEN nullif(p5[3], '-') WHEN NOT no_host THEN host3 END AS "host.name",
     CASE WHEN h5 <> '' THEN nullif(p5[4], '-') ELSE split_part(tg, '[', 1) END AS "process.name",
-    TRY_CAST(CASE WHEN h5 <> '' THEN p5[5] ELSE CASE WHEN contains(tg, '[') THEN split_part(split_part(tg, '[', 2), ']', 1) END END AS BIGINT) AS "process.pid",
+    CASE WHEN regexp_full_match(pid_text, '\\d{{1,18}}') THEN CAST(pid_text AS BIGINT) END AS "process.pid",
     CASE
         WHEN h5 <> '' THEN ltrim({_after("line", "h5")}, chr(65279))
         WHEN h3 <> '' THEN CASE WHEN tp <> '' THEN {_after("body", "tp")} ELSE body END
@@ -143,10 +159,10 @@ SELECT
         WHEN v5 AND h5 = '' THEN 'malformed RFC 5424 header'
         WHEN h5 = '' AND h3 = '' AND p0 = '' THEN 'no syslog header (neither PRI nor timestamp and host)'
         WHEN pri > 191 THEN 'PRI out of range (0-191)'
-        WHEN ts0 IS NULL AND (p5[2] <> '-' OR h3 <> '')
+        WHEN ts IS NULL AND (p5[2] <> '-' OR h3 <> '')
             THEN 'unreadable timestamp ''' || coalesce(p5[2], ts3) || ''''
     END AS _reason
-FROM v
+FROM x
 """
 
 BATCH_ROWS = 8192  # small record batches let DuckDB spread a chunk over all cores
@@ -168,13 +184,18 @@ class Syslog(SourceFormat):
 
     def parse(self, path: Path, options: ReadOptions) -> Iterator[ParsedBatch]:
         reference = options.reference_for(path)
-        params = {"path": str(path), "year": str(reference.year), "reference": reference}
+        params = {
+            "path": str(path),
+            "year": str(reference.year),
+            "previous_year": str(reference.year - 1),
+            "reference": reference,
+        }
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
         try:
             for lines in iter_line_chunks(path):
                 chunk = pa.table({"line": lines.lines, "offset": lines.offsets, "number": lines.numbers})
-                con.register("chunk", pa.Table.from_batches(chunk.to_batches(max_chunksize=BATCH_ROWS)))
+                con.register("chunk", pa.Table.from_batches(chunk.to_batches(max_chunksize=BATCH_ROWS), schema=chunk.schema))
                 parsed = con.sql(PARSE_SQL, params=params).to_arrow_table()
                 con.unregister("chunk")
                 events, quarantined, reasons = split_by_reason(

@@ -7,6 +7,8 @@ so two sources can never disagree about a column's type.
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 
 TIMESTAMP = "@timestamp"
@@ -56,7 +58,12 @@ CORE_COLUMNS: dict[str, str] = {
     INGESTED: "TIMESTAMPTZ",
 }
 
+# Columns the store stamps on every event; a source's field of the same name is dropped.
+STAMPED_COLUMNS = (EVENT_ID, INGESTED)
+
 NATIVE_TYPE = "VARCHAR"
+_CORE_BY_LOWER = {name.lower(): name for name in CORE_COLUMNS}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -68,6 +75,12 @@ QUARANTINE_SCHEMA = pa.schema(
         ("record", pa.string()),
     ]
 )
+
+
+def canonical_name(name: str) -> str:
+    """The store's spelling of a field name: a core column's own spelling whatever the
+    case, control characters (which DuckDB cannot keep in names) replaced by '_'."""
+    return _CORE_BY_LOWER.get(name.lower()) or _CONTROL.sub("_", name) or "_"
 
 
 def column_type(name: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -25,6 +25,7 @@ from seawall.store.schema import (
     QUARANTINE_SCHEMA,
     SOURCE_OFFSET,
     SOURCE_PATH,
+    STAMPED_COLUMNS,
     column_type,
     quote,
 )
@@ -102,7 +103,8 @@ class Workspace:
         """Insert a batch of events; the store stamps the event id and ingest time."""
         if batch.num_rows == 0:
             return
-        batch = self._align(batch)
+        stamped = {name.lower() for name in STAMPED_COLUMNS}
+        batch = self._align(batch.drop_columns([n for n in batch.column_names if n.lower() in stamped]))
         # The id names the record's place: a digest of its file's path, then its offset.
         prefixes = {path: path_digest(path) for path in pc.unique(batch[SOURCE_PATH]).to_pylist()}
         cases = " ".join(f"WHEN ? THEN '{digest}'" for digest in prefixes.values())
@@ -116,7 +118,8 @@ class Workspace:
                 [*prefixes, ingested],
             )
         finally:
-            self.con.unregister("_seawall_batch")
+            with suppress(duckdb.Error):  # never hide the insert's own error
+                self.con.unregister("_seawall_batch")
         self._ibis = None
 
     @contextmanager
@@ -142,7 +145,8 @@ class Workspace:
                 [ingested],
             )
         finally:
-            self.con.unregister("_seawall_quarantine")
+            with suppress(duckdb.Error):
+                self.con.unregister("_seawall_quarantine")
 
     def record_file(
         self,
@@ -171,7 +175,7 @@ class Workspace:
         return expr.to_pyarrow()
 
     def count(self, table: str = EVENTS) -> int:
-        return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
     def quarantine_rows(self, limit: int = 1000) -> list[dict]:
         cursor = self.con.execute(

@@ -1,0 +1,245 @@
+"""Ingest: a folder of mixed evidence into a workspace, with books that reconcile."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+
+from seawall.ingest import detect_format, evidence_files, ingest
+from seawall.sources import ReadOptions
+from seawall.store import Workspace
+
+REFERENCE = ReadOptions(reference_time=dt.datetime(2024, 12, 31, tzinfo=dt.timezone.utc))
+# Deterministic bytes no format can mistake for text: a PNG signature and every byte value.
+BINARY = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+
+
+@pytest.fixture
+def evidence(tmp_path, fixtures) -> Path:
+    """A folder holding every kind of file ingest must cope with."""
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    shutil.copy(fixtures / "sources" / "bsd_sample.log", folder / "auth.log")  # 6 syslog lines
+    (folder / "rotated.1").write_bytes(  # gzip, recognised by content; one bad line
+        gzip.compress(b"<38>Jun 14 15:20:00 combo sshd[5]: gz one\nJun 14 15:20:01 combo sshd[6]: gz two\n<999>bad\n")
+    )
+    shutil.copy(fixtures / "sources" / "ecs_sample.jsonl", folder / "audit.jsonl")  # 4 records, 1 bad
+    (folder / "capture.bin").write_bytes(BINARY)
+    (folder / "empty.log").write_bytes(b"")
+    (folder / "dangling.log").symlink_to(folder / "does-not-exist")
+    return folder
+
+
+@pytest.fixture
+def run(evidence):
+    with Workspace(None) as ws:
+        result = ingest(evidence_files(evidence), ws, REFERENCE)
+        yield evidence, ws, result
+
+
+def by_name(result) -> dict:
+    return {Path(f.path).name: f for f in result.files}
+
+
+def test_every_file_gets_a_result(run):
+    _, _, result = run
+    assert sorted(by_name(result)) == [
+        "audit.jsonl", "auth.log", "capture.bin", "dangling.log", "empty.log", "rotated.1",
+    ]  # fmt: skip
+
+
+def test_formats_are_detected_per_file(run):
+    _, _, result = run
+    formats = {name: f.format for name, f in by_name(result).items()}
+    assert formats == {
+        "auth.log": "syslog",
+        "rotated.1": "syslog",
+        "audit.jsonl": "jsonl",
+        "capture.bin": None,
+        "empty.log": None,
+        "dangling.log": None,
+    }
+
+
+def test_counts_per_file(run):
+    _, _, result = run
+    counts = {name: (f.read, f.parsed, f.quarantined) for name, f in by_name(result).items()}
+    assert counts == {
+        "auth.log": (6, 6, 0),
+        "rotated.1": (3, 2, 1),
+        "audit.jsonl": (4, 3, 1),
+        "capture.bin": (0, 0, 0),
+        "empty.log": (0, 0, 0),
+        "dangling.log": (0, 0, 0),
+    }
+    assert all(f.reconciles for f in result.files)
+
+
+def test_errors_name_the_file(run):
+    _, _, result = run
+    files = by_name(result)
+    failed = {Path(f.path).name for f in result.errors}
+    assert failed == {"capture.bin", "empty.log", "dangling.log"}
+    for f in result.errors:
+        assert f.path in f.error
+    assert "not recognised" in files["capture.bin"].error
+    assert files["auth.log"].error is None
+    assert files["audit.jsonl"].error is None
+
+
+def test_files_table_has_a_row_per_file(run):
+    _, ws, result = run
+    rows = ws.con.execute("SELECT path, format, records_read, parsed, quarantined, error FROM files").fetchall()
+    assert len(rows) == len(result.files) == 6
+    assert {r[0] for r in rows} == {f.path for f in result.files}
+    for path, fmt, read, parsed, quarantined, error in rows:
+        f = next(f for f in result.files if f.path == path)
+        assert (fmt, read, parsed, quarantined, error) == (f.format, f.read, f.parsed, f.quarantined, f.error)
+
+
+def test_totals_by_format_add_up(run):
+    _, _, result = run
+    totals = result.by_format()
+    assert totals["syslog"] == {"files": 2, "read": 9, "parsed": 8, "quarantined": 1, "errors": 0}
+    assert totals["jsonl"] == {"files": 1, "read": 4, "parsed": 3, "quarantined": 1, "errors": 0}
+    assert totals["unrecognised"]["files"] == 3
+    assert totals["unrecognised"]["errors"] == 3
+    assert sum(t["files"] for t in totals.values()) == len(result.files)
+    assert sum(t["parsed"] for t in totals.values()) == result.events
+
+
+def test_workspace_holds_every_parsed_event_and_quarantined_record(run):
+    _, ws, result = run
+    assert ws.count() == result.events == sum(f.parsed for f in result.files) == 11
+    assert ws.count("quarantine") == sum(f.quarantined for f in result.files) == 2
+
+
+def test_gzip_events_keep_decompressed_offsets(run):
+    evidence, ws, _ = run
+    rows = ws.con.execute(
+        'SELECT "seawall.source.offset", "seawall.source.line", message FROM events '
+        'WHERE "seawall.source.path" = ? ORDER BY 1',
+        [str(evidence / "rotated.1")],
+    ).fetchall()
+    assert rows == [(0, 1, "gz one"), (42, 2, "gz two")]
+
+
+def test_event_ids_are_unique(run):
+    _, ws, _ = run
+    total, distinct = ws.con.execute('SELECT count(*), count(DISTINCT "seawall.event.id") FROM events').fetchone()
+    assert total == distinct == 11
+
+
+def test_reading_the_same_evidence_twice_gives_the_same_event_ids(evidence):
+    def ids() -> list[str]:
+        with Workspace(None) as ws:
+            ingest(evidence_files(evidence), ws, REFERENCE)
+            return [r[0] for r in ws.con.execute('SELECT "seawall.event.id" FROM events ORDER BY 1').fetchall()]
+
+    assert ids() == ids()
+
+
+def test_truncated_gzip_keeps_what_was_read_and_reports_the_error(tmp_path):
+    lines = b"".join(b"Jun 14 15:16:%02d host app[%d]: line %d\n" % (i % 60, i, i) for i in range(20000))
+    compressed = gzip.compress(lines)
+    path = tmp_path / "cut.log.gz"
+    path.write_bytes(compressed[: len(compressed) // 2])
+    with Workspace(None) as ws:
+        result = ingest([path], ws, REFERENCE)
+        (f,) = result.files
+        assert f.format == "syslog"
+        assert f.error is not None and str(path) in f.error
+        assert f.read > 0
+        assert f.reconciles
+        assert ws.count() == f.parsed
+
+
+def test_evidence_files_skips_hidden_entries_and_sorts(tmp_path):
+    (tmp_path / "b.log").write_text("x\n")
+    (tmp_path / "a.log").write_text("x\n")
+    (tmp_path / ".hidden.log").write_text("x\n")
+    (tmp_path / ".DS_Store").write_bytes(b"\0")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "config").write_text("x\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.log").write_text("x\n")
+    assert [p.relative_to(tmp_path).as_posix() for p in evidence_files(tmp_path)] == ["a.log", "b.log", "sub/c.log"]
+
+
+def test_evidence_files_of_a_single_file_is_that_file(tmp_path):
+    path = tmp_path / "one.log"
+    path.write_text("x\n")
+    assert list(evidence_files(path)) == [path]
+
+
+def test_detect_format(fixtures, tmp_path):
+    assert detect_format(fixtures / "sources" / "bsd_sample.log").name == "syslog"
+    assert detect_format(fixtures / "sources" / "ecs_sample.jsonl").name == "jsonl"
+    blank = tmp_path / "blank.log"
+    blank.write_bytes(b"\n\n   \n")
+    assert detect_format(blank) is None
+
+
+def test_forced_format_overrides_detection(fixtures):
+    with Workspace(None) as ws:
+        result = ingest([fixtures / "sources" / "ecs_sample.jsonl"], ws, REFERENCE, forced_format="syslog")
+    (f,) = result.files
+    assert f.format == "syslog"
+    assert (f.read, f.parsed, f.quarantined) == (4, 0, 4)
+
+
+def test_progress_callbacks(fixtures):
+    path = fixtures / "sources" / "bsd_sample.log"
+    started: list[tuple[Path, int]] = []
+    progress: list[int] = []
+    with Workspace(None) as ws:
+        ingest([path], ws, REFERENCE, on_file=lambda p, size: started.append((p, size)), on_progress=progress.append)
+    assert started == [(path, path.stat().st_size)]
+    assert progress and progress[-1] == path.stat().st_size
+
+
+def test_jsonl_field_named_like_a_typed_column_in_other_case_does_not_break_ingest(tmp_path):
+    """'Source.Port' lands in the INTEGER column source.port (column names ignore case)."""
+    path = tmp_path / "odd.jsonl"
+    path.write_text('{"Source": {"Port": "ssh"}, "message": "x"}\n{"message": "fine"}\n')
+    with Workspace(None) as ws:
+        result = ingest([path], ws, REFERENCE)
+        (f,) = result.files
+        assert f.read == 2
+        assert f.reconciles
+        assert ws.count() == f.parsed >= 1
+
+
+def test_jsonl_record_carrying_event_ingested_does_not_break_ingest(tmp_path):
+    """ECS exports often carry event.ingested, a column the store stamps itself."""
+    path = tmp_path / "ecs.jsonl"
+    path.write_text('{"@timestamp": "2024-06-14T15:16:01Z", "event": {"ingested": "2024-06-14T15:17:00Z"}}\n')
+    with Workspace(None) as ws:
+        result = ingest([path], ws, REFERENCE)
+        (f,) = result.files
+        assert f.read == 1
+        assert f.reconciles
+        assert ws.count() == f.parsed
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        '{"message": "a", "Message": "b"}',
+        '{"user": {"name": "alice"}, "User": {"Name": "bob"}}',
+        '{"a\\u0000b": "nul in a key"}',
+    ],
+)
+def test_jsonl_keys_the_store_cannot_tell_apart_do_not_break_ingest(tmp_path, record):
+    path = tmp_path / "keys.jsonl"
+    path.write_text(record + "\n" + '{"message": "next"}\n')
+    with Workspace(None) as ws:
+        result = ingest([path], ws, REFERENCE)
+        (f,) = result.files
+        assert f.read == 2
+        assert f.reconciles
+        assert ws.count() == f.parsed >= 1
