@@ -40,8 +40,9 @@ def new_file(folder: Path, data: bytes, suffix: str = ".log") -> Path:
 
 
 def nonblank_lines(data: bytes) -> int:
-    """Lines the reader reports: split on LF, one trailing CR removed, empty lines skipped."""
-    parts = data.split(b"\n")
+    """Lines the reader reports: a leading byte-order mark dropped, split on LF, one
+    trailing CR removed, empty lines skipped."""
+    parts = data.removeprefix(b"\xef\xbb\xbf").split(b"\n")
     return sum(1 for part in parts if (part[:-1] if part.endswith(b"\r") else part))
 
 

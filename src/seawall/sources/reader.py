@@ -111,18 +111,19 @@ def iter_line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Lin
     with raw:
         stream: BinaryIO | _GzipStream = _GzipStream(raw) if raw.read(2) == GZIP_MAGIC else raw
         raw.seek(0)
-        base, line_base, carry = 0, 1, stream.read(len(UTF8_BOM))
-        if carry == UTF8_BOM:  # a byte-order mark is not part of the first record
-            base, carry = len(UTF8_BOM), b""
+        base, line_base, carry, first = 0, 1, b"", True
         while True:
             try:
-                block = stream.read(chunk_bytes)
+                block = stream.read(max(chunk_bytes, len(UTF8_BOM)) if first else chunk_bytes)
             except (OSError, EOFError, zlib.error) as exc:
                 if carry:
                     yield _split(carry, base, line_base, raw.tell())[0]
                 raise EvidenceError(
                     f"{path}: stream breaks off after {base + len(carry)} bytes: {exc}"
                 ) from exc
+            if first and block.startswith(UTF8_BOM):  # a byte-order mark is not part of the first record
+                block, base = block[len(UTF8_BOM):], len(UTF8_BOM)
+            first = False
             if not block:
                 if carry:
                     yield _split(carry, base, line_base, raw.tell())[0]
