@@ -24,7 +24,7 @@ from seawall.sources.reader import read_head
 from seawall.store import Workspace
 
 MIN_CONFIDENCE = 0.5
-FLUSH_ROWS = 250_000
+QUARANTINE_FLUSH_ROWS = 100_000
 SKIPPED_NAMES = {".DS_Store", "Thumbs.db"}
 
 
@@ -152,30 +152,65 @@ def _ingest_file(
     if fmt is None:
         return FileResult(str(path), None, size, error=f"{path}: format not recognised (known: {', '.join(formats())})")
     out = FileResult(str(path), fmt.name, size)
-    pending: list[pa.Table] = []
     try:
         with workspace.transaction():
-            try:
-                for batch in prefetch(fmt.parse(path, options)):
-                    pending.append(batch.events)
-                    if sum(t.num_rows for t in pending) >= FLUSH_ROWS:
-                        _flush(pending, workspace, now)
-                    workspace.append_quarantine(batch.quarantine, now)
-                    out.read += batch.records
-                    out.parsed += batch.events.num_rows
-                    out.quarantined += batch.quarantine.num_rows
-                    out.notes.extend(n for n in batch.notes if n not in out.notes)
-                    if on_progress:
-                        on_progress(batch.position)
-            except EvidenceError as exc:
-                out.error = str(exc)
-            _flush(pending, workspace, now)
+            _load(prefetch(fmt.parse(path, options)), out, workspace, now, on_progress)
     except (duckdb.Error, pa.ArrowException) as exc:
         # The file's transaction was rolled back: none of its records are stored. Say so
         # and go on with the next file rather than lose the whole run.
         out.error = f"{path}: not stored, processing failed ({type(exc).__name__}: {exc})"
         out.parsed = out.quarantined = 0
     return out
+
+
+def _load(
+    batches: Iterator[ParsedBatch],
+    out: FileResult,
+    workspace: Workspace,
+    now: dt.datetime,
+    on_progress: Callable[[int], None] | None,
+) -> None:
+    """Stream a file's batches into the store and keep its books.
+
+    Consecutive batches with the same schema (all of a syslog file; JSON lines until a
+    new field appears) go in as one INSERT that pulls them as it goes; quarantined rows
+    follow after each such run, which also ends when they pile up.
+    """
+    quarantine: list[pa.Table] = []
+    upcoming = _next(batches, out)
+    while upcoming is not None:
+        first, schema, upcoming = upcoming, upcoming.events.schema, None
+
+        def run(batch: ParsedBatch | None = first) -> Iterator[pa.RecordBatch]:
+            nonlocal upcoming
+            while batch is not None:
+                out.read += batch.records
+                out.parsed += batch.events.num_rows
+                out.quarantined += batch.quarantine.num_rows
+                out.notes.extend(n for n in batch.notes if n not in out.notes)
+                if on_progress:
+                    on_progress(batch.position)
+                quarantine.append(batch.quarantine)
+                yield from batch.events.to_batches()
+                batch = _next(batches, out)
+                if batch is not None and (
+                    batch.events.schema != schema or sum(q.num_rows for q in quarantine) >= QUARANTINE_FLUSH_ROWS
+                ):
+                    upcoming, batch = batch, None
+
+        workspace.append_stream(schema, run(), now)
+        if quarantine:
+            workspace.append_quarantine(pa.concat_tables(quarantine), now)
+            quarantine.clear()
+
+
+def _next(batches: Iterator[ParsedBatch], out: FileResult) -> ParsedBatch | None:
+    """The next batch; None at the end or where the file breaks off (noted in ``out.error``)."""
+    try:
+        return next(batches, None)
+    except EvidenceError as exc:
+        out.error = str(exc)
+        return None
 
 
 def prefetch(batches: Iterator[ParsedBatch], depth: int = 2) -> Iterator[ParsedBatch]:
@@ -215,10 +250,3 @@ def prefetch(batches: Iterator[ParsedBatch], depth: int = 2) -> Iterator[ParsedB
                 queue.get_nowait()
             except Empty:
                 worker.join(timeout=0.05)
-
-
-def _flush(pending: list[pa.Table], workspace: Workspace, now: dt.datetime) -> None:
-    """Insert buffered batches at once: DuckDB appends a few large batches far faster than many small ones."""
-    if pending:
-        workspace.append_events(pa.concat_tables(pending, promote_options="permissive"), now)
-        pending.clear()

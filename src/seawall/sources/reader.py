@@ -155,10 +155,8 @@ def _split(data: bytes, base: int, line_base: int, position: int) -> tuple[LineC
     ends = ends - carriage
     lengths = ends - starts
 
-    keep = np.ones(len(buf), dtype=bool)
-    keep[breaks[breaks < len(buf)]] = False
-    keep[ends[carriage]] = False
-    compact = buf[keep]
+    # The lines' bytes without their terminators (a CR counts only right before the LF).
+    compact = data.replace(b"\r\n", b"\n").replace(b"\n", b"") if 13 in buf else data.replace(b"\n", b"")
     value_offsets = np.zeros(len(starts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=value_offsets[1:])
 
