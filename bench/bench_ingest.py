@@ -127,13 +127,19 @@ def generate(path: Path, lines: int, seed: int = 7) -> None:
             kind = rng.random()
             if kind < 0.70:
                 msg = rng.choice(cisco).format(a=a % 8, b=b)
-                fh.write(f"<189>{month} {day:2d} {clock} {host} {i}: *{month} {day} {clock}.{i % 1000:03d} UTC: {msg}\n")
+                fh.write(
+                    f"<189>{month} {day:2d} {clock} {host} {i}: *{month} {day} {clock}.{i % 1000:03d} UTC: {msg}\n"
+                )
             elif kind < 0.85:
-                fh.write(f"{month} {day:2d} {clock} {host} sshd[{rng.randint(100, 65000)}]: "
-                         f"Accepted publickey for ops{a % 8} from 10.30.{a}.{b} port {rng.randint(1024, 65535)} ssh2\n")
+                fh.write(
+                    f"{month} {day:2d} {clock} {host} sshd[{rng.randint(100, 65000)}]: "
+                    f"Accepted publickey for ops{a % 8} from 10.30.{a}.{b} port {rng.randint(1024, 65535)} ssh2\n"
+                )
             else:
-                fh.write(f"<165>1 2024-10-{day:02d}T{clock}.{i % 1000:03d}Z {host} netconf {rng.randint(100, 9999)} "
-                         f"AUDIT [meta@32473 user=\"ops{a % 8}\" session=\"{b}\"] commit confirmed by ops{a % 8}\n")
+                fh.write(
+                    f"<165>1 2024-10-{day:02d}T{clock}.{i % 1000:03d}Z {host} netconf {rng.randint(100, 9999)} "
+                    f'AUDIT [meta@32473 user="ops{a % 8}" session="{b}"] commit confirmed by ops{a % 8}\n'
+                )
 
 
 def measure(name: str, source: Path) -> dict:
@@ -166,14 +172,18 @@ def main() -> None:
             results.setdefault(name, []).append(run)
             print(f"round {round_ + 1} {name:11s} {run['seconds']:.2f}s {run['peak_mb']:.0f} MB", file=sys.stderr)
     seawall = statistics.median(r["seconds"] for r in results["seawall"])
-    print(f"\n{args.lines:,} lines, {size_mb:.0f} MB; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}; median of {args.repeat}\n")
+    print(
+        f"\n{args.lines:,} lines, {size_mb:.0f} MB; {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; median of {args.repeat}\n"
+    )
     print("| runner | events | median s | lines/s | peak MB | time vs seawall |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, runs in results.items():
         seconds = statistics.median(r["seconds"] for r in runs)
-        print(f"| {name} | {runs[0]['events']:,} | {seconds:.2f} | {args.lines / seconds:,.0f} | "
-              f"{max(r['peak_mb'] for r in runs):.0f} | {seconds / seawall:.2f}x |")
+        print(
+            f"| {name} | {runs[0]['events']:,} | {seconds:.2f} | {args.lines / seconds:,.0f} | "
+            f"{max(r['peak_mb'] for r in runs):.0f} | {seconds / seawall:.2f}x |"
+        )
 
 
 if __name__ == "__main__":

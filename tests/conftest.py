@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from seawall.scope.registry import Registry
+
 # Property tests explore new inputs on every local run; in CI they replay a fixed
 # sequence so that a run's verdict does not depend on luck.
 settings.register_profile("ci", derandomize=True)
@@ -20,6 +22,7 @@ if os.environ.get("CI"):
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REGISTRIES = FIXTURES / "detect" / "registry"
 SHARED_DATA = Path(os.environ.get("SEAWALL_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 
@@ -33,3 +36,13 @@ def shared_data() -> Path:
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(scope="session")
+def csv_registry() -> Registry:
+    return Registry.load(REGISTRIES / "registry.csv")
+
+
+@pytest.fixture(scope="session")
+def yaml_registry() -> Registry:
+    return Registry.load(REGISTRIES / "registry.yaml")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -11,9 +10,8 @@ from seawall.detect.finding import Evidence, Finding
 from seawall.scope.case import DEFAULT_WINDOW, build_case, is_external, scope_of
 from seawall.scope.registry import Registry
 
-REGISTRY = Path(__file__).resolve().parent / "fixtures" / "detect" / "registry"
 MINISTRY = "Ministry of Examples"
-T0 = dt.datetime(2025, 10, 8, 2, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2025, 10, 8, 2, 0, tzinfo=dt.UTC)
 
 
 def at(hours: float) -> dt.datetime:
@@ -23,8 +21,9 @@ def at(hours: float) -> dt.datetime:
 _counter = iter(range(10_000))
 
 
-def finding(rule: str, start: float | None, end: float | None = None, severity: str = "medium",
-            **entities: list[str]) -> Finding:
+def finding(
+    rule: str, start: float | None, end: float | None = None, severity: str = "medium", **entities: list[str]
+) -> Finding:
     n = next(_counter)
     return Finding(
         rule_id=rule,
@@ -123,16 +122,6 @@ def test_case_orders_findings_by_first_seen() -> None:
 
 
 # ---------------------------------------------------------------------------- scope
-@pytest.fixture(scope="module")
-def csv_registry() -> Registry:
-    return Registry.load(REGISTRY / "registry.csv")
-
-
-@pytest.fixture(scope="module")
-def yaml_registry() -> Registry:
-    return Registry.load(REGISTRY / "registry.yaml")
-
-
 def test_scope_has_exactly_the_documented_keys(csv_registry: Registry) -> None:
     scope = scope_of([finding("r1", 0, host=["edge-r1"])], csv_registry)
     assert set(scope) == {"organisations", "hosts", "accounts", "external_ips"}
@@ -186,15 +175,21 @@ def test_organisation_level_match_lists_the_org_but_none_of_its_people(yaml_regi
 
 def test_scope_external_ips_exclude_internal_ranges_and_sort_numerically(csv_registry: Registry) -> None:
     f1 = finding("r1", 0, source_ip=["203.0.113.5", "10.0.0.5", "8.8.8.8"], destination_ip=["192.168.1.1"])
-    f2 = finding("r2", 1, destination_ip=["198.51.100.1", "100.64.3.2", "2001:db8::1"],
-                 indicator=["198.51.100.1", "evil.example.com"])
+    f2 = finding(
+        "r2",
+        1,
+        destination_ip=["198.51.100.1", "100.64.3.2", "2001:db8::1"],
+        indicator=["198.51.100.1", "evil.example.com"],
+    )
     scope = scope_of([f1, f2], csv_registry)
     assert scope["external_ips"] == ["8.8.8.8", "198.51.100.1", "203.0.113.5", "2001:db8::1"]
 
 
 def test_scope_hosts_and_accounts_are_distinct_and_sorted(csv_registry: Registry) -> None:
-    fs = [finding("r1", 0, host=["edge-r2", "edge-r1"], user=["root"]),
-          finding("r2", 1, host=["edge-r1"], user=["admin", "root"])]
+    fs = [
+        finding("r1", 0, host=["edge-r2", "edge-r1"], user=["root"]),
+        finding("r2", 1, host=["edge-r1"], user=["admin", "root"]),
+    ]
     scope = scope_of(fs, csv_registry)
     assert scope["hosts"] == ["edge-r1", "edge-r2"]
     assert scope["accounts"] == ["admin", "root"]

@@ -9,11 +9,20 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import FIXTURES
 
 CLI = FIXTURES / "cli"
-FINDING_KEYS = {"rule_id", "title", "severity", "techniques", "first_seen", "last_seen", "entities", "evidence", "description"}
+FINDING_KEYS = {
+    "rule_id",
+    "title",
+    "severity",
+    "techniques",
+    "first_seen",
+    "last_seen",
+    "entities",
+    "evidence",
+    "description",
+}
 
 
 def seawall(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -24,8 +33,17 @@ def seawall(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
 
 def hunt(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return seawall(
-        "hunt", str(CLI / "evidence"), "--registry", str(CLI / "registry.csv"), "--intel", str(CLI / "intel.csv"),
-        "--out", str(out), "--year", "2025", *extra,
+        "hunt",
+        str(CLI / "evidence"),
+        "--registry",
+        str(CLI / "registry.csv"),
+        "--intel",
+        str(CLI / "intel.csv"),
+        "--out",
+        str(out),
+        "--year",
+        "2025",
+        *extra,
     )
 
 
@@ -55,7 +73,7 @@ def test_hunt_writes_findings_with_the_specified_fields(case: tuple) -> None:
     findings = [json.loads(line) for line in (out / "findings.jsonl").read_text().splitlines()]
     assert findings
     for finding in findings:
-        assert FINDING_KEYS <= finding.keys()
+        assert finding.keys() >= FINDING_KEYS
         assert finding["severity"] in ("informational", "low", "medium", "high", "critical")
         for evidence in finding["evidence"]:
             assert {"path", "offset", "line", "event_id"} <= evidence.keys()

@@ -9,7 +9,7 @@ import pytest
 
 from seawall.detect.finding import SEVERITIES, Evidence, Finding, severity_rank
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def make(**overrides) -> Finding:
@@ -24,8 +24,14 @@ def make(**overrides) -> Finding:
         last_seen=dt.datetime(2025, 10, 8, 3, 0, 1, 250000, tzinfo=UTC),
         entities={"host": ["edge-r1"], "user": ["admin"]},
         evidence=[
-            Evidence(path="/evidence/edge.log", line=3, offset=212, event_id="abc123def456-212",
-                     timestamp="2025-10-08T02:18:55Z", text="guest shell enabled"),
+            Evidence(
+                path="/evidence/edge.log",
+                line=3,
+                offset=212,
+                event_id="abc123def456-212",
+                timestamp="2025-10-08T02:18:55Z",
+                text="guest shell enabled",
+            ),
             Evidence(path="/evidence/edge.log", line=9),
         ],
         event_count=2,
@@ -52,8 +58,20 @@ def test_round_trip_survives_json() -> None:
 
 def test_to_dict_has_the_documented_keys_and_drops_empty_evidence_fields() -> None:
     data = make().to_dict()
-    assert {"rule_id", "title", "severity", "techniques", "first_seen", "last_seen", "entities", "evidence",
-            "description", "id", "detector", "event_count"} <= set(data)
+    assert {
+        "rule_id",
+        "title",
+        "severity",
+        "techniques",
+        "first_seen",
+        "last_seen",
+        "entities",
+        "evidence",
+        "description",
+        "id",
+        "detector",
+        "event_count",
+    } <= set(data)
     assert data["evidence"][1] == {"path": "/evidence/edge.log", "line": 9}
     assert data["evidence"][0]["event_id"] == "abc123def456-212"
 

@@ -13,7 +13,7 @@ from seawall.ingest import detect_format, evidence_files, ingest
 from seawall.sources import ReadOptions
 from seawall.store import Workspace
 
-REFERENCE = ReadOptions(reference_time=dt.datetime(2024, 12, 31, tzinfo=dt.timezone.utc))
+REFERENCE = ReadOptions(reference_time=dt.datetime(2024, 12, 31, tzinfo=dt.UTC))
 # Deterministic bytes no format can mistake for text: a PNG signature and every byte value.
 BINARY = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
 

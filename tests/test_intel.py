@@ -10,7 +10,7 @@ import pytest
 
 from seawall.detect.base import HuntContext
 from seawall.detect.finding import Finding
-from seawall.detect.intel import IntelDetector, Indicator, infer_type, load_indicators
+from seawall.detect.intel import Indicator, IntelDetector, infer_type, load_indicators
 from seawall.errors import ContentError
 from seawall.ingest import ingest
 from seawall.sources import ReadOptions
@@ -193,7 +193,7 @@ def intel_run(tmp_path_factory: pytest.TempPathFactory) -> IntelRun:
         encoding="utf-8",
     )
     workspace = Workspace(None)
-    reference = ReadOptions(reference_time=dt.datetime(2025, 3, 2, tzinfo=dt.timezone.utc))
+    reference = ReadOptions(reference_time=dt.datetime(2025, 3, 2, tzinfo=dt.UTC))
     result = ingest([events, syslog], workspace, reference)
     assert [f.parsed for f in result.files] == [len(EVENTS), 2], result
     ctx = HuntContext(intel_paths=[INTEL / "detector.csv"])

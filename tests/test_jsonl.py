@@ -12,7 +12,7 @@ import pytest
 from seawall.sources import ReadOptions, formats
 
 JSONL = formats()["jsonl"]
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def parse_lines(tmp_path: Path, *lines: str) -> tuple[pa.Table, list[dict], int]:

@@ -6,11 +6,11 @@ import ipaddress
 from pathlib import Path
 
 import pytest
+from conftest import REGISTRIES as REGISTRY
 
 from seawall.errors import RegistryError
 from seawall.scope.registry import CSV_HEADER, Match, Registry, identifier_keys, normalise_msisdn
 
-REGISTRY = Path(__file__).resolve().parent / "fixtures" / "detect" / "registry"
 HEADER = "organisation,person,role,msisdn,imsi,email,notify_email"
 MINISTRY = "Ministry of Examples"
 
@@ -19,16 +19,6 @@ def write_csv(tmp_path: Path, *rows: str, header: str = HEADER, name: str = "peo
     path = tmp_path / name
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="module")
-def csv_registry() -> Registry:
-    return Registry.load(REGISTRY / "registry.csv")
-
-
-@pytest.fixture(scope="module")
-def yaml_registry() -> Registry:
-    return Registry.load(REGISTRY / "registry.yaml")
 
 
 def person(registry: Registry, org: str, name: str):
@@ -83,8 +73,9 @@ def test_csv_with_a_missing_column_is_rejected(tmp_path: Path) -> None:
 
 
 def test_csv_header_tolerates_case_and_spaces(tmp_path: Path) -> None:
-    path = write_csv(tmp_path, "Ministry,Alice,,+12025550143,,,",
-                     header="Organisation, Person ,Role,MSISDN,IMSI,Email,Notify_Email")
+    path = write_csv(
+        tmp_path, "Ministry,Alice,,+12025550143,,,", header="Organisation, Person ,Role,MSISDN,IMSI,Email,Notify_Email"
+    )
     registry = Registry.load(path)
     assert person(registry, "Ministry", "Alice").msisdn == ["+12025550143"]
 
@@ -219,8 +210,9 @@ def test_lookup_finds_a_person_by_imsi(csv_registry: Registry) -> None:
     assert csv_registry.lookup("310150123456789") == [Match(MINISTRY, "Alice Adams", "310150123456789")]
 
 
-@pytest.mark.parametrize("observed", ["alice.adams@ministry.example", "ALICE.Adams@Ministry.Example",
-                                      "mailto:Alice.Adams@ministry.example"])
+@pytest.mark.parametrize(
+    "observed", ["alice.adams@ministry.example", "ALICE.Adams@Ministry.Example", "mailto:Alice.Adams@ministry.example"]
+)
 def test_lookup_finds_a_person_by_email_case_insensitively(csv_registry: Registry, observed: str) -> None:
     assert csv_registry.lookup(observed) == [Match(MINISTRY, "Alice Adams", "alice.adams@ministry.example")]
 
@@ -230,14 +222,32 @@ def test_lookup_finds_the_second_value_of_a_multi_value_cell(csv_registry: Regis
     assert csv_registry.lookup("b.brown@private.example") == [Match(MINISTRY, "Bob Brown", "b.brown@private.example")]
 
 
-@pytest.mark.parametrize("observed", ["+12025550199", "2025550143", "310150123456780", "carol@party.example",
-                                      "alice.adams@ministry.example.evil.net", "edge-r1", ""])
+@pytest.mark.parametrize(
+    "observed",
+    [
+        "+12025550199",
+        "2025550143",
+        "310150123456780",
+        "carol@party.example",
+        "alice.adams@ministry.example.evil.net",
+        "edge-r1",
+        "",
+    ],
+)
 def test_lookup_of_unknown_values_finds_nothing(csv_registry: Registry, observed: str) -> None:
     assert csv_registry.lookup(observed) == []
 
 
-@pytest.mark.parametrize("observed", ["ministry.example", "mail.ministry.example", "a.b.MINISTRY.EXAMPLE",
-                                      "vpn.gov-example.org", "someone@ministry.example"])
+@pytest.mark.parametrize(
+    "observed",
+    [
+        "ministry.example",
+        "mail.ministry.example",
+        "a.b.MINISTRY.EXAMPLE",
+        "vpn.gov-example.org",
+        "someone@ministry.example",
+    ],
+)
 def test_lookup_finds_an_organisation_by_its_domain_or_a_sub_domain(yaml_registry: Registry, observed: str) -> None:
     matches = yaml_registry.lookup(observed)
     assert Match(MINISTRY, None, observed.lower()) in matches

@@ -25,7 +25,7 @@ from seawall.store import Workspace
 from seawall.store.workspace import path_digest
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "detect" / "rules"
-BASE_TIME = dt.datetime(2025, 3, 1, 10, 0, tzinfo=dt.timezone.utc)
+BASE_TIME = dt.datetime(2025, 3, 1, 10, 0, tzinfo=dt.UTC)
 RULE_NS = uuid.UUID("6f1f0d4e-93a5-4c55-b1d9-6a0c2f1e7b11")
 
 # --------------------------------------------------------------------------------------
@@ -114,10 +114,27 @@ EVENTS: list[tuple[str, dict]] = [
     ("o-3", {"grp": "of", "f.o1": "a", "f.o2": "b"}),
     ("o-4", {"grp": "of", "f.o1": "z"}),
     # finding metadata and grouping (matched by fixtures/detect/rules/runner/metadata_rule.yml)
-    ("m-1", {"grp": "meta", "host.name": "edge-a", "user.name": "mallory", "source.ip": "203.0.113.5",
-             "destination.ip": "10.0.0.9", "@timestamp": "2025-03-02T08:00:00Z"}),
-    ("m-2", {"grp": "meta", "host.name": "edge-a", "user.name": "mallory", "source.ip": "203.0.113.6",
-             "@timestamp": "2025-03-02T09:30:00Z"}),
+    (
+        "m-1",
+        {
+            "grp": "meta",
+            "host.name": "edge-a",
+            "user.name": "mallory",
+            "source.ip": "203.0.113.5",
+            "destination.ip": "10.0.0.9",
+            "@timestamp": "2025-03-02T08:00:00Z",
+        },
+    ),
+    (
+        "m-2",
+        {
+            "grp": "meta",
+            "host.name": "edge-a",
+            "user.name": "mallory",
+            "source.ip": "203.0.113.6",
+            "@timestamp": "2025-03-02T09:30:00Z",
+        },
+    ),
     ("m-3", {"grp": "meta", "host.name": "edge-b", "user.name": "trent", "@timestamp": "2025-03-02T12:00:00Z"}),
 ]
 
@@ -689,9 +706,9 @@ def test_findings_are_grouped_per_host(run: Run) -> None:
 def test_findings_carry_first_and_last_seen(run: Run) -> None:
     by_host = {f.entities["host"][0]: f for f in run.of(META_ID)}
     a, b = by_host["edge-a"], by_host["edge-b"]
-    assert a.first_seen == dt.datetime(2025, 3, 2, 8, 0, tzinfo=dt.timezone.utc)
-    assert a.last_seen == dt.datetime(2025, 3, 2, 9, 30, tzinfo=dt.timezone.utc)
-    assert b.first_seen == b.last_seen == dt.datetime(2025, 3, 2, 12, 0, tzinfo=dt.timezone.utc)
+    assert a.first_seen == dt.datetime(2025, 3, 2, 8, 0, tzinfo=dt.UTC)
+    assert a.last_seen == dt.datetime(2025, 3, 2, 9, 30, tzinfo=dt.UTC)
+    assert b.first_seen == b.last_seen == dt.datetime(2025, 3, 2, 12, 0, tzinfo=dt.UTC)
 
 
 def test_findings_carry_entities_from_the_matched_events(run: Run) -> None:
@@ -768,9 +785,7 @@ def test_invalid_rule_does_not_stop_the_other_rules(small_store: Workspace, tmp_
     rules = tmp_path / "rules"
     rules.mkdir()
     (rules / "a_broken.yml").write_text((FIXTURES / "invalid" / "missing_sections.yml").read_text())
-    (rules / "b_good.yml").write_text(
-        (FIXTURES / "runner" / "metadata_rule.yml").read_text()
-    )
+    (rules / "b_good.yml").write_text((FIXTURES / "runner" / "metadata_rule.yml").read_text())
     ctx = HuntContext(rule_paths=[rules])
     findings = list(SigmaDetector().run(small_store, ctx))
     assert [f.rule_id for f in findings if f.rule_id == META_ID] == [META_ID]
@@ -797,7 +812,7 @@ def test_sigmahq_cisco_and_linux_builtin_rules_load_and_run(shared_data: Path, t
     log.write_text("\n".join(SYSLOG_LINES) + "\n", encoding="utf-8")
     workspace = Workspace(None)
     try:
-        ingest([log], workspace, ReadOptions(reference_time=dt.datetime(2025, 10, 9, tzinfo=dt.timezone.utc)))
+        ingest([log], workspace, ReadOptions(reference_time=dt.datetime(2025, 10, 9, tzinfo=dt.UTC)))
         assert workspace.count() == len(SYSLOG_LINES)
         ctx = HuntContext(rule_paths=dirs)
         findings = list(SigmaDetector().run(workspace, ctx))  # no exception escapes

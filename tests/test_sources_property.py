@@ -18,7 +18,7 @@ from seawall.sources import ReadOptions, formats
 from seawall.sources.reader import GZIP_MAGIC, iter_line_chunks
 from seawall.store import Workspace
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 OPTIONS = ReadOptions(reference_time=dt.datetime(2024, 6, 1, tzinfo=UTC))
 SETTINGS = settings(
     max_examples=60,
@@ -105,7 +105,9 @@ def test_reader_gives_the_same_lines_whatever_the_chunk_size(workdir, data, chun
 
     def read(size: int) -> tuple[list, list, list]:
         chunks = list(iter_line_chunks(path, chunk_bytes=size))
-        return tuple([v for c in chunks for v in getattr(c, name).to_pylist()] for name in ("lines", "offsets", "numbers"))
+        return tuple(
+            [v for c in chunks for v in getattr(c, name).to_pylist()] for name in ("lines", "offsets", "numbers")
+        )
 
     whole = read(1 << 24)
     assert read(chunk_bytes) == whole
@@ -133,7 +135,9 @@ def test_ingest_never_raises_and_reconciles(workdir, files, gzipped):
         assert ws.count("files") == len(paths)
 
 
-JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20))
+JSON_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20)
+)
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
@@ -179,7 +183,9 @@ def escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("]", "\\]")
 
 
-SD_PARAM = st.tuples(st.text(SD_NAME_CHARS, min_size=1, max_size=8), st.text(max_size=20).filter(lambda s: "\n" not in s))
+SD_PARAM = st.tuples(
+    st.text(SD_NAME_CHARS, min_size=1, max_size=8), st.text(max_size=20).filter(lambda s: "\n" not in s)
+)
 SD_ELEMENT = st.tuples(st.text(SD_NAME_CHARS, min_size=1, max_size=12), st.lists(SD_PARAM, max_size=3)).map(
     lambda e: "[" + e[0] + "".join(f' {k}="{escape(v)}"' for k, v in e[1]) + "]"
 )
@@ -188,11 +194,14 @@ MESSAGE = st.text(st.characters(exclude_characters="\n\r\ufeff", exclude_categor
 TIMESTAMP = st.datetimes(
     min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2200, 12, 31), timezones=st.just(UTC)
 ).flatmap(
-    lambda moment: st.tuples(
-        st.just(moment), st.integers(-23 * 60 - 59, 23 * 60 + 59), st.sampled_from([0, 3, 6])
+    lambda moment: st.tuples(st.just(moment), st.integers(-23 * 60 - 59, 23 * 60 + 59), st.sampled_from([0, 3, 6]))
+)
+PROCID = nil_or(
+    st.one_of(
+        st.integers(0, 2**31).map(str),
+        st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz_-."), min_size=1, max_size=12).filter(lambda s: s != "-"),
     )
 )
-PROCID = nil_or(st.one_of(st.integers(0, 2**31).map(str), st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz_-."), min_size=1, max_size=12).filter(lambda s: s != "-")))
 
 
 def rfc3339(moment: dt.datetime, offset_minutes: int, digits: int) -> tuple[str, dt.datetime]:

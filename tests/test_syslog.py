@@ -12,7 +12,7 @@ import pytest
 from seawall.sources import ReadOptions, formats
 
 SYSLOG = formats()["syslog"]
-UTC = dt.timezone.utc
+UTC = dt.UTC
 BOM = "\ufeff"
 
 

@@ -15,7 +15,7 @@ from seawall.store import Workspace
 from seawall.store.schema import CORE_COLUMNS
 from seawall.store.workspace import path_digest
 
-NOW = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 DUCKDB_TYPE_NAMES = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
 
 
@@ -82,7 +82,7 @@ def test_names_differing_only_in_case_map_onto_the_existing_column(ws):
     values = [r[0] for r in ws.con.execute('SELECT "custom.Field" FROM events ORDER BY 1').fetchall()]
     assert values[:3] == ["a", "b", "c"]
     assert [c for c in ws.columns if c.lower() == "user.name"] == ["user.name"]
-    assert ws.con.execute('SELECT count(*) FROM events WHERE "user.name" = \'alice\'').fetchone()[0] == 1
+    assert ws.con.execute("SELECT count(*) FROM events WHERE \"user.name\" = 'alice'").fetchone()[0] == 1
 
 
 def test_two_names_in_one_batch_differing_only_in_case_keep_the_first(ws):
@@ -111,7 +111,9 @@ def test_event_ids_are_stable_across_workspaces_and_distinct_across_paths():
 
 
 def test_one_batch_from_several_files_gets_each_files_digest(ws):
-    table = pa.concat_tables([batch([{"message": "a"}], path="/e/one.log"), batch([{"message": "b"}], path="/e/two.log")])
+    table = pa.concat_tables(
+        [batch([{"message": "a"}], path="/e/one.log"), batch([{"message": "b"}], path="/e/two.log")]
+    )
     ws.append_events(table, NOW)
     rows = dict(ws.con.execute('SELECT message, "seawall.event.id" FROM events').fetchall())
     assert rows == {"a": f"{path_digest('/e/one.log')}-0", "b": f"{path_digest('/e/two.log')}-0"}
@@ -128,12 +130,10 @@ def test_ingest_time_is_stamped(ws):
 
 
 def test_typed_core_columns_keep_their_type(ws):
-    stamp = pa.array([dt.datetime(2024, 6, 14, 15, 16, 1, tzinfo=dt.timezone.utc)], pa.timestamp("us", tz="UTC"))
-    ws.append_events(
-        batch([{"message": "a"}], **{"@timestamp": stamp, "source.port": pa.array([22], pa.int32())}), NOW
-    )
+    stamp = pa.array([dt.datetime(2024, 6, 14, 15, 16, 1, tzinfo=dt.UTC)], pa.timestamp("us", tz="UTC"))
+    ws.append_events(batch([{"message": "a"}], **{"@timestamp": stamp, "source.port": pa.array([22], pa.int32())}), NOW)
     value, port = ws.con.execute('SELECT "@timestamp", "source.port" FROM events').fetchone()
-    assert value == dt.datetime(2024, 6, 14, 15, 16, 1, tzinfo=dt.timezone.utc)
+    assert value == dt.datetime(2024, 6, 14, 15, 16, 1, tzinfo=dt.UTC)
     assert port == 22
 
 
@@ -180,10 +180,9 @@ def test_appending_after_count_works(ws):
 
 
 def test_transaction_rolls_back_on_error(ws):
-    with pytest.raises(RuntimeError):
-        with ws.transaction():
-            ws.append_events(batch([{"message": "a"}]), NOW)
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), ws.transaction():
+        ws.append_events(batch([{"message": "a"}]), NOW)
+        raise RuntimeError("boom")
     assert ws.count() == 0
 
 

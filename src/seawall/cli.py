@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -44,7 +44,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """Seawall: hunt, scope, notify, share."""
 
@@ -57,16 +59,57 @@ def _severity(value: str | None) -> str | None:
 
 @app.command()
 def hunt(
-    evidence: Annotated[Path, typer.Argument(help="Folder (or single file) of evidence; searched recursively, .gz read as is.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Case directory to write findings.jsonl, scope.json, case.json, run.json and report.html into.")],
-    registry: Annotated[Optional[Path], typer.Option(help="Protected people and organisations: CSV (organisation,person,role,msisdn,imsi,email,notify_email) or YAML.")] = None,
-    rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra Sigma rule file or folder (repeatable). Seawall's own rules always run.")] = None,
-    intel: Annotated[Optional[list[Path]], typer.Option("--intel", help="Indicator list: CSV value,type[,tags[,severity]] or one value per line (repeatable).")] = None,
-    logsources: Annotated[Optional[Path], typer.Option(help="Your own Sigma logsource mapping (YAML) instead of the built-in one.")] = None,
-    workspace: Annotated[Optional[Path], typer.Option(help="DuckDB workspace to add the events to (default: a fresh CASE_DIR/workspace.duckdb).")] = None,
-    year: Annotated[Optional[int], typer.Option(help="Year for timestamps that have none (RFC 3164). Default: from each file's modification time.")] = None,
-    fail_on: Annotated[Optional[str], typer.Option("--fail-on", callback=_severity, help="Exit with 1 when a finding has this severity or higher (for automation).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables; errors still go to stderr.")] = False,
+    evidence: Annotated[
+        Path, typer.Argument(help="Folder (or single file) of evidence; searched recursively, .gz read as is.")
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Case directory to write findings.jsonl, scope.json, case.json, run.json and report.html into.",
+        ),
+    ],
+    registry: Annotated[
+        Path | None,
+        typer.Option(
+            help="Protected people and organisations: CSV (organisation,person,role,msisdn,imsi,email,notify_email) or YAML."
+        ),
+    ] = None,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Extra Sigma rule file or folder (repeatable). Seawall's own rules always run."),
+    ] = None,
+    intel: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--intel", help="Indicator list: CSV value,type[,tags[,severity]] or one value per line (repeatable)."
+        ),
+    ] = None,
+    logsources: Annotated[
+        Path | None, typer.Option(help="Your own Sigma logsource mapping (YAML) instead of the built-in one.")
+    ] = None,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(help="DuckDB workspace to add the events to (default: a fresh CASE_DIR/workspace.duckdb)."),
+    ] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            help="Year for timestamps that have none (RFC 3164). Default: from each file's modification time."
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            callback=_severity,
+            help="Exit with 1 when a finding has this severity or higher (for automation).",
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars or tables; errors still go to stderr.")
+    ] = False,
 ) -> None:
     """Ingest EVIDENCE, run every detector, scope the case and write the report.
 
@@ -79,14 +122,26 @@ def hunt(
     if not evidence.exists():
         console.print(f"[red]error:[/red] evidence path {evidence} does not exist")
         raise typer.Exit(EXIT_USAGE)
-    for label, path in [("registry", registry), ("logsources", logsources), *[("intel", p) for p in intel or []],
-                        *[("rules", p) for p in rules or []]]:
+    for label, path in [
+        ("registry", registry),
+        ("logsources", logsources),
+        *[("intel", p) for p in intel or []],
+        *[("rules", p) for p in rules or []],
+    ]:
         if path is not None and not path.exists():
             console.print(f"[red]error:[/red] {label} file {path} does not exist")
             raise typer.Exit(EXIT_USAGE)
-    reference = dt.datetime(year, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc) if year else None
-    request = HuntRequest(evidence=evidence, out=out, registry=registry, rules=list(rules or []), intel=list(intel or []),
-                          logsources=logsources, workspace=workspace, reference_time=reference)
+    reference = dt.datetime(year, 12, 31, 23, 59, 59, tzinfo=dt.UTC) if year else None
+    request = HuntRequest(
+        evidence=evidence,
+        out=out,
+        registry=registry,
+        rules=list(rules or []),
+        intel=list(intel or []),
+        logsources=logsources,
+        workspace=workspace,
+        reference_time=reference,
+    )
     try:
         result = _run_with_progress(request, quiet)
     except SeawallError as exc:
@@ -146,14 +201,21 @@ def _print_summary(result: HuntResult) -> None:
         out.print(f"[yellow]warning:[/yellow] {f.error}")
     for f in result.ingest.files:
         if f.quarantined:
-            out.print(f"[yellow]quarantined[/yellow] {f.quarantined} of {f.read} records in {f.path} (see run.json and the workspace's quarantine table)")
+            out.print(
+                f"[yellow]quarantined[/yellow] {f.quarantined} of {f.read} records in {f.path} (see run.json and the workspace's quarantine table)"
+            )
 
     findings = Table(title=f"Findings ({len(result.findings)})", title_justify="left")
     for column in ("severity", "title", "hosts", "events", "first seen"):
         findings.add_column(column)
     for f in sorted(result.findings, key=lambda f: -severity_rank(f.severity))[:20]:
-        findings.add_row(f.severity, f.title, ", ".join(f.entities.get("host", [])[:3]), str(f.event_count),
-                         f.first_seen.strftime("%Y-%m-%d %H:%M:%S") if f.first_seen else "—")
+        findings.add_row(
+            f.severity,
+            f.title,
+            ", ".join(f.entities.get("host", [])[:3]),
+            str(f.event_count),
+            f.first_seen.strftime("%Y-%m-%d %H:%M:%S") if f.first_seen else "—",
+        )
     out.print(findings)
     if len(result.findings) > 20:
         out.print(f"... and {len(result.findings) - 20} more in findings.jsonl")
@@ -177,7 +239,9 @@ def _print_summary(result: HuntResult) -> None:
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the demo evidence and its case.")] = Path("seawall-demo"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the demo evidence and its case.")] = Path(
+        "seawall-demo"
+    ),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables.")] = False,
 ) -> None:
     """Write a fictional operator's evidence with a planted intrusion, then hunt it.
@@ -189,8 +253,9 @@ def demo(
     from seawall.hunt import HuntRequest
 
     kit = write_demo(out)
-    request = HuntRequest(evidence=kit.evidence, out=kit.case, registry=kit.registry, intel=[kit.intel],
-                          reference_time=kit.reference_time)
+    request = HuntRequest(
+        evidence=kit.evidence, out=kit.case, registry=kit.registry, intel=[kit.intel], reference_time=kit.reference_time
+    )
     result = _run_with_progress(request, quiet)
     if not quiet:
         _print_summary(result)
@@ -211,7 +276,9 @@ def formats() -> None:
 @app.command()
 def export(
     workspace: Annotated[Path, typer.Argument(help="A workspace.duckdb written by 'seawall hunt'.")],
-    parquet: Annotated[Path, typer.Option("--parquet", help="Folder for events.parquet, quarantine.parquet and files.parquet.")],
+    parquet: Annotated[
+        Path, typer.Option("--parquet", help="Folder for events.parquet, quarantine.parquet and files.parquet.")
+    ],
 ) -> None:
     """Export a workspace's tables to Parquet for other tools (Spark, pandas, DuckDB)."""
     from seawall.store import Workspace

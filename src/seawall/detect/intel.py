@@ -29,8 +29,19 @@ from seawall.store.schema import MESSAGE, ORIGINAL
 TYPES = ("ip", "domain", "url", "email", "hash")
 _HASH = re.compile(r"^[0-9a-f]{32}$|^[0-9a-f]{40}$|^[0-9a-f]{64}$")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_ALIASES = {"ipv4": "ip", "ipv6": "ip", "ip-dst": "ip", "ip-src": "ip", "hostname": "domain", "fqdn": "domain",
-            "md5": "hash", "sha1": "hash", "sha256": "hash", "email-src": "email", "email-dst": "email"}
+_ALIASES = {
+    "ipv4": "ip",
+    "ipv6": "ip",
+    "ip-dst": "ip",
+    "ip-src": "ip",
+    "hostname": "domain",
+    "fqdn": "domain",
+    "md5": "hash",
+    "sha1": "hash",
+    "sha256": "hash",
+    "email-src": "email",
+    "email-dst": "email",
+}
 
 
 @dataclass(frozen=True)
@@ -79,8 +90,11 @@ def load_indicators(path: Path) -> tuple[list[Indicator], list[str]]:
         given = row[1].strip().lower() if len(row) > 1 and row[1].strip() else None
         kind = _ALIASES.get(given, given) if given else infer_type(value)
         if kind not in TYPES:
-            problems.append(f"{path}:{number}: cannot tell the type of {value!r}" if not given
-                            else f"{path}:{number}: unsupported indicator type {given!r}")
+            problems.append(
+                f"{path}:{number}: cannot tell the type of {value!r}"
+                if not given
+                else f"{path}:{number}: unsupported indicator type {given!r}"
+            )
             continue
         severity = row[3].strip().lower() if len(row) > 3 and row[3].strip() else "high"
         if severity not in SEVERITIES:

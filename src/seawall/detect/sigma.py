@@ -74,7 +74,7 @@ def load_rules(paths: Iterable[Path]) -> Iterator[tuple[str, SigmaRule | None, s
         for file in files:
             try:
                 collection = SigmaCollection.from_yaml(file.read_text(encoding="utf-8"), collect_errors=True)
-            except Exception as exc:  # noqa: BLE001 - pySigma raises assorted errors on malformed files;
+            except Exception as exc:
                 # one bad file must never abort a hunt, so it is reported like any other skip.
                 yield str(file), None, f"cannot load: {type(exc).__name__}: {exc}"
                 continue
@@ -121,8 +121,12 @@ class SigmaDetector(Detector):
             mapping = next((m for m in mappings if m.matches(rule)), None)
             if mapping is None:
                 ls = rule.logsource
-                ctx.skip(self.name, label, f"no data source mapped for logsource "
-                         f"product={ls.product} category={ls.category} service={ls.service}")
+                ctx.skip(
+                    self.name,
+                    label,
+                    f"no data source mapped for logsource "
+                    f"product={ls.product} category={ls.category} service={ls.service}",
+                )
                 continue
             scope = _where(events, mapping.where)
             index = mappings.index(mapping)

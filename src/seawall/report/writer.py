@@ -30,9 +30,7 @@ def run_summary(result: HuntResult, workspace: Path) -> dict[str, Any]:
         "workspace": str(workspace),
         "started": _iso(result.started),
         "finished": _iso(result.finished),
-        "files": [
-            {k: v for k, v in asdict(f).items() if v not in (None, [])} for f in result.ingest.files
-        ],
+        "files": [{k: v for k, v in asdict(f).items() if v not in (None, [])} for f in result.ingest.files],
         "totals": result.ingest.by_format(),
         "detectors": result.ran,
         "skipped": [asdict(s) for s in result.skipped],

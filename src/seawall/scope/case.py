@@ -21,9 +21,22 @@ IP_KINDS = ("source_ip", "destination_ip", "indicator")
 # Addresses that never leave a network; everything else counts as external.
 _INTERNAL = [
     ipaddress.ip_network(n)
-    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
-              "169.254.0.0/16", "0.0.0.0/8", "224.0.0.0/4", "255.255.255.255/32",
-              "::1/128", "fc00::/7", "fe80::/10", "ff00::/8", "::/128")
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "0.0.0.0/8",
+        "224.0.0.0/4",
+        "255.255.255.255/32",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+        "ff00::/8",
+        "::/128",
+    )
 ]
 
 
@@ -54,7 +67,7 @@ def is_external(value: str) -> bool:
 
 
 def build_case(findings: list[Finding], registry: Registry, window: dt.timedelta = DEFAULT_WINDOW) -> Case:
-    ordered = sorted(findings, key=lambda f: (f.first_seen or dt.datetime.min.replace(tzinfo=dt.timezone.utc), f.id))
+    ordered = sorted(findings, key=lambda f: (f.first_seen or dt.datetime.min.replace(tzinfo=dt.UTC), f.id))
     return Case(ordered, _incidents(ordered, window), scope_of(ordered, registry))
 
 
@@ -116,7 +129,7 @@ def _incidents(findings: list[Finding], window: dt.timedelta) -> list[Incident]:
     return incidents
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def scope_of(findings: list[Finding], registry: Registry) -> dict[str, Any]:
@@ -136,9 +149,7 @@ def scope_of(findings: list[Finding], registry: Registry) -> dict[str, Any]:
                 if match.person is None:
                     entry = org_level.setdefault(match.organisation, {"identifiers": set(), "via": set()})
                 else:
-                    entry = people.setdefault(
-                        (match.organisation, match.person), {"identifiers": set(), "via": set()}
-                    )
+                    entry = people.setdefault((match.organisation, match.person), {"identifiers": set(), "via": set()})
                 entry["identifiers"].add(match.identifier)
                 entry["via"].add(finding.rule_id)
 

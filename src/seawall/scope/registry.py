@@ -172,7 +172,9 @@ def _from_csv(text: str, path: Path) -> list[Organisation]:
     reader = csv.DictReader(text.splitlines())
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if header != CSV_HEADER:
-        raise RegistryError(f"{path}: the header must be {','.join(CSV_HEADER)} (found {','.join(header) or 'nothing'})")
+        raise RegistryError(
+            f"{path}: the header must be {','.join(CSV_HEADER)} (found {','.join(header) or 'nothing'})"
+        )
     orgs: dict[str, Organisation] = {}
     for row in reader:
         number = reader.line_num  # the physical line, blank lines included

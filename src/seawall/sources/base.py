@@ -33,7 +33,7 @@ class ReadOptions:
     def reference_for(self, path: Path) -> dt.datetime:
         if self.reference_time is not None:
             return self.reference_time
-        return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
 
 
 @dataclass

@@ -53,10 +53,7 @@ def conform(table: pa.Table) -> tuple[pa.Table, pa.Array]:
             )
         else:
             select.append(quote(name))
-    sql = (
-        f"SELECT {', '.join(select)}, nullif(concat_ws('; ', {', '.join(checks)}), '') AS {REASON} "
-        "FROM staged"
-    )
+    sql = f"SELECT {', '.join(select)}, nullif(concat_ws('; ', {', '.join(checks)}), '') AS {REASON} FROM staged"
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")

@@ -9,6 +9,7 @@ whose value cannot take that type is quarantined with the field named.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +75,8 @@ class JsonLines(SourceFormat):
             return 0.0
         good = 0
         for line in lines:
-            try:
+            with suppress(orjson.JSONDecodeError):
                 good += isinstance(orjson.loads(line), dict)
-            except orjson.JSONDecodeError:
-                pass
         return good / len(lines)
 
     def parse(self, path: Path, options: ReadOptions) -> Iterator[ParsedBatch]:
@@ -108,11 +107,17 @@ class JsonLines(SourceFormat):
             table = _columnar(rows, kept, texts, offsets, numbers, source, self.name)
             events, rejected, reasons = split_by_reason(*conform(table))
             quarantined = [
-                quarantine_table([r for _, r in bad], source, self.name,
-                                 [offsets[i] for i, _ in bad], [numbers[i] for i, _ in bad],
-                                 [texts[i] for i, _ in bad]),
-                quarantine_table(reasons, source, self.name, rejected[SOURCE_OFFSET],
-                                 rejected[SOURCE_LINE], rejected[ORIGINAL]),
+                quarantine_table(
+                    [r for _, r in bad],
+                    source,
+                    self.name,
+                    [offsets[i] for i, _ in bad],
+                    [numbers[i] for i, _ in bad],
+                    [texts[i] for i, _ in bad],
+                ),
+                quarantine_table(
+                    reasons, source, self.name, rejected[SOURCE_OFFSET], rejected[SOURCE_LINE], rejected[ORIGINAL]
+                ),
             ]
             yield ParsedBatch(
                 events=events,

@@ -105,7 +105,7 @@ def iter_line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Lin
     off; every line that arrived before the break is yielded first.
     """
     try:
-        raw = open(path, "rb")
+        raw = open(path, "rb")  # noqa: SIM115 - closed by the `with raw` below, after the error check
     except OSError as exc:
         raise EvidenceError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     with raw:
@@ -118,11 +118,9 @@ def iter_line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Lin
             except (OSError, EOFError, zlib.error) as exc:
                 if carry:
                     yield _split(carry, base, line_base, raw.tell())[0]
-                raise EvidenceError(
-                    f"{path}: stream breaks off after {base + len(carry)} bytes: {exc}"
-                ) from exc
+                raise EvidenceError(f"{path}: stream breaks off after {base + len(carry)} bytes: {exc}") from exc
             if first and block.startswith(UTF8_BOM):  # a byte-order mark is not part of the first record
-                block, base = block[len(UTF8_BOM):], len(UTF8_BOM)
+                block, base = block[len(UTF8_BOM) :], len(UTF8_BOM)
             first = False
             if not block:
                 if carry:
@@ -160,15 +158,13 @@ def _split(data: bytes, base: int, line_base: int, position: int) -> tuple[LineC
     value_offsets = np.zeros(len(starts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=value_offsets[1:])
 
-    lines = pa.LargeStringArray.from_buffers(
-        len(starts), pa.py_buffer(value_offsets), pa.py_buffer(compact)
-    )
+    lines = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(value_offsets), pa.py_buffer(compact))
     lossy = False
     try:
         lines.validate(full=True)
     except pa.ArrowInvalid:
         lines = pa.array(
-            [_decode(data[s:e]) for s, e in zip(starts.tolist(), ends.tolist())],
+            [_decode(data[s:e]) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)],
             type=pa.large_string(),
         )
         lossy = True

@@ -195,12 +195,12 @@ class Syslog(SourceFormat):
         try:
             for lines in iter_line_chunks(path):
                 chunk = pa.table({"line": lines.lines, "offset": lines.offsets, "number": lines.numbers})
-                con.register("chunk", pa.Table.from_batches(chunk.to_batches(max_chunksize=BATCH_ROWS), schema=chunk.schema))
+                con.register(
+                    "chunk", pa.Table.from_batches(chunk.to_batches(max_chunksize=BATCH_ROWS), schema=chunk.schema)
+                )
                 parsed = con.sql(PARSE_SQL, params=params).to_arrow_table()
                 con.unregister("chunk")
-                events, quarantined, reasons = split_by_reason(
-                    parsed.drop_columns(["_reason"]), parsed["_reason"]
-                )
+                events, quarantined, reasons = split_by_reason(parsed.drop_columns(["_reason"]), parsed["_reason"])
                 notes = ["some lines are not UTF-8 and were read as Latin-1"] if lines.lossy else []
                 yield ParsedBatch(
                     events=events,
