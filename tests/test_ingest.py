@@ -243,3 +243,20 @@ def test_jsonl_keys_the_store_cannot_tell_apart_do_not_break_ingest(tmp_path, re
         assert f.read == 2
         assert f.reconciles
         assert ws.count() == f.parsed >= 1
+
+
+def test_a_file_already_in_the_workspace_is_not_read_twice(tmp_path):
+    path = tmp_path / "auth.log"
+    path.write_text("Jun 14 15:16:01 host sshd[1]: one\nJun 14 15:16:02 host sshd[1]: two\n")
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        first = ingest([path], ws, REFERENCE)
+        again = ingest([path], ws, REFERENCE)
+        assert first.files[0].parsed == 2
+        assert (again.files[0].read, again.files[0].parsed) == (0, 0)
+        assert again.files[0].format == "syslog"
+        assert "already in the workspace" in again.files[0].notes[0]
+        assert ws.count() == 2
+        path.write_text(path.read_text() + "Jun 14 15:16:03 host sshd[1]: three\n")  # changed: replaced
+        assert ingest([path], ws, REFERENCE).files[0].parsed == 3
+        assert ws.count() == 3
+        assert ws.con.execute("SELECT count(*) FROM files").fetchall() == [(1,)]

@@ -25,6 +25,7 @@ from seawall.store import Workspace
 
 MIN_CONFIDENCE = 0.5
 QUARANTINE_FLUSH_ROWS = 100_000
+ALREADY_STORED = "already in the workspace (same path and size): not read again"
 SKIPPED_NAMES = {".DS_Store", "Thumbs.db"}
 
 
@@ -117,10 +118,15 @@ def ingest(
     options = options or ReadOptions()
     result = IngestResult()
     now = dt.datetime.now(dt.UTC)
+    stored = workspace.stored_files()
     for path in paths:
         size = path.stat().st_size if path.is_file() else 0
         if on_file:
             on_file(path, size)
+        if (str(path), size) in stored:  # hunting again into a kept workspace must not double-count
+            result.files.append(FileResult(str(path), stored[(str(path), size)], size, notes=[ALREADY_STORED]))
+            continue
+        workspace.forget(str(path))  # a file that changed since it was read replaces its old records
         file_result = _ingest_file(path, size, workspace, options, forced_format, now, on_progress)
         result.files.append(file_result)
         workspace.record_file(

@@ -171,7 +171,18 @@ class Workspace:
             [path, fmt, size, *counts, error, ingested],
         )
 
+    def forget(self, path: str) -> None:
+        """Remove every event, quarantined record and log row of one evidence file."""
+        for table, column in ((EVENTS, SOURCE_PATH), (QUARANTINE, SOURCE_PATH), (FILES, "path")):
+            self.con.execute(f"DELETE FROM {table} WHERE {quote(column)} = ?", [path])
+        self._ibis = None
+
     # -- reading ----------------------------------------------------------------
+    def stored_files(self) -> dict[tuple[str, int], str]:
+        """(path, bytes) -> format of every file already read in full into this workspace."""
+        rows = self.con.execute(f"SELECT path, bytes, format FROM {FILES} WHERE error IS NULL").fetchall()
+        return {(path, size): fmt for path, size, fmt in rows}
+
     def events(self) -> ibis.Table:
         """The events table as an Ibis expression: detectors build on this, never on SQL."""
         if self._ibis is None:
