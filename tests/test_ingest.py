@@ -158,16 +158,19 @@ def test_truncated_gzip_keeps_what_was_read_and_reports_the_error(tmp_path):
         assert ws.count() == f.parsed
 
 
-def test_evidence_files_skips_hidden_entries_and_sorts(tmp_path):
+def test_evidence_files_include_hidden_entries_sorted_and_leave_out_excluded_paths(tmp_path):
+    """Hidden files are evidence too (an intruder's ~/.c/ tools); the hunt's own output is not."""
     (tmp_path / "b.log").write_text("x\n")
     (tmp_path / "a.log").write_text("x\n")
     (tmp_path / ".hidden.log").write_text("x\n")
-    (tmp_path / ".DS_Store").write_bytes(b"\0")
-    (tmp_path / ".git").mkdir()
-    (tmp_path / ".git" / "config").write_text("x\n")
+    (tmp_path / ".c").mkdir()
+    (tmp_path / ".c" / "out.tgz").write_text("x\n")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "c.log").write_text("x\n")
-    assert [p.relative_to(tmp_path).as_posix() for p in evidence_files(tmp_path)] == ["a.log", "b.log", "sub/c.log"]
+    (tmp_path / "case").mkdir()
+    (tmp_path / "case" / "findings.jsonl").write_text("{}\n")
+    found = [p.relative_to(tmp_path).as_posix() for p in evidence_files(tmp_path, exclude=[tmp_path / "case"])]
+    assert found == [".hidden.log", "a.log", "b.log", ".c/out.tgz", "sub/c.log"]
 
 
 def test_evidence_files_of_a_single_file_is_that_file(tmp_path):

@@ -164,10 +164,11 @@ def test_quarantine_rows_are_stored_with_location_and_record(ws):
 
 
 def test_record_file_logs_one_row(ws):
-    ws.record_file("/evidence/auth.log", "syslog", 1234, (10, 8, 2), None, NOW)
+    ws.record_file("/evidence/auth.log", "syslog", (1234, 1700000000000000000), (10, 8, 2), None, NOW)
     assert ws.con.execute("SELECT * FROM files").fetchall() == [
-        ("/evidence/auth.log", "syslog", 1234, 10, 8, 2, None, NOW)
+        ("/evidence/auth.log", "syslog", 1234, 1700000000000000000, 10, 8, 2, None, NOW)
     ]
+    assert ws.stored_files() == {("/evidence/auth.log", 1234, 1700000000000000000): "syslog"}
 
 
 def test_appending_after_count_works(ws):
@@ -189,7 +190,7 @@ def test_transaction_rolls_back_on_error(ws):
 def test_export_parquet_writes_readable_files(ws, tmp_path):
     ws.append_events(batch([{"message": "a"}, {"message": "b"}, {"message": "c"}]), NOW)
     ws.append_quarantine(quarantine_table(["bad"], "/e/a.log", "syslog", [5], [2], ["x"]), NOW)
-    ws.record_file("/e/a.log", "syslog", 10, (4, 3, 1), None, NOW)
+    ws.record_file("/e/a.log", "syslog", (10, 0), (4, 3, 1), None, NOW)
     written = ws.export_parquet(tmp_path / "out")
     assert sorted(p.name for p in written) == ["events.parquet", "files.parquet", "quarantine.parquet"]
     for path in written:

@@ -20,13 +20,13 @@ import pyarrow as pa
 
 from seawall.errors import EvidenceError
 from seawall.sources import ParsedBatch, ReadOptions, SourceFormat, formats
-from seawall.sources.reader import read_head
+from seawall.sources.reader import HEAD_BYTES, read_head
 from seawall.store import Workspace
 
 MIN_CONFIDENCE = 0.5
+LONG_HEAD_BYTES = 16 << 20
 QUARANTINE_FLUSH_ROWS = 100_000
-ALREADY_STORED = "already in the workspace (same path and size): not read again"
-SKIPPED_NAMES = {".DS_Store", "Thumbs.db"}
+ALREADY_STORED = "already in the workspace (same path, size and modification time): not read again"
 
 
 @dataclass
@@ -74,26 +74,35 @@ class IngestResult:
         return sum(f.parsed for f in self.files)
 
 
-Progress = Callable[[str, int], None]  # (event, bytes) where event is 'start:<path>' / 'advance' / 'done'
+def evidence_files(root: Path, exclude: Iterable[Path] = ()) -> Iterator[Path]:
+    """Every file under ``root`` (or ``root`` itself) in a stable order, hidden ones included.
 
-
-def evidence_files(root: Path) -> Iterator[Path]:
-    """Every regular file under ``root`` (or ``root`` itself), in a stable order; hidden files skipped."""
+    ``exclude`` names paths to leave out (the case directory and workspace of this very
+    hunt). A folder that cannot be listed is yielded itself, so that ingest reports it.
+    """
+    skipped = {p.absolute() for p in exclude}
     if root.is_file() or not root.exists():
         yield root
         return
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+    unreadable: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, onerror=lambda exc: unreadable.append(Path(exc.filename))):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if (here / d).absolute() not in skipped)
         for name in sorted(filenames):
-            if not name.startswith(".") and name not in SKIPPED_NAMES:
-                yield Path(dirpath) / name
+            if (here / name).absolute() not in skipped:
+                yield here / name
+    yield from unreadable
 
 
 def detect_format(path: Path) -> SourceFormat | None:
-    """The registered format most confident about this file, if any is confident enough."""
+    """The registered format most confident about this file, if any is confident enough.
+
+    Formats judge the file's first 64 KiB; when that holds not one line break (a huge
+    first record), they are asked again with the first 16 MiB.
+    """
     head = read_head(path)
-    if not head.strip():
-        return None
+    if len(head) == HEAD_BYTES and b"\n" not in head:
+        head = read_head(path, LONG_HEAD_BYTES)
     best, score = None, 0.0
     for fmt in formats().values():
         confidence = fmt.sniff(head)
@@ -112,27 +121,28 @@ def ingest(
 ) -> IngestResult:
     """Read every file into the workspace and return per-file accounting.
 
-    ``on_file(path, size)`` is called before each file and ``on_progress(bytes)`` with the
-    bytes consumed so far in it, for progress display.
+    Files are recorded under their absolute path. ``on_file(path, size)`` is called before
+    each file and ``on_progress(bytes)`` with the bytes consumed so far in it.
     """
     options = options or ReadOptions()
     result = IngestResult()
     now = dt.datetime.now(dt.UTC)
     stored = workspace.stored_files()
-    for path in paths:
-        size = path.stat().st_size if path.is_file() else 0
+    for given in paths:
+        path = given.absolute()
+        stat = path.stat() if path.is_file() else None
+        size, modified = (stat.st_size, stat.st_mtime_ns) if stat else (0, 0)
         if on_file:
             on_file(path, size)
-        if (str(path), size) in stored:  # hunting again into a kept workspace must not double-count
-            result.files.append(FileResult(str(path), stored[(str(path), size)], size, notes=[ALREADY_STORED]))
+        if (str(path), size, modified) in stored:  # hunting again into a kept workspace must not double-count
+            result.files.append(FileResult(str(path), stored[(str(path), size, modified)], size, notes=[ALREADY_STORED]))
             continue
-        workspace.forget(str(path))  # a file that changed since it was read replaces its old records
         file_result = _ingest_file(path, size, workspace, options, forced_format, now, on_progress)
         result.files.append(file_result)
         workspace.record_file(
             str(path),
             file_result.format,
-            size,
+            (size, modified),
             (file_result.read, file_result.parsed, file_result.quarantined),
             file_result.error,
             now,
@@ -150,8 +160,12 @@ def _ingest_file(
     on_progress: Callable[[int], None] | None,
 ) -> FileResult:
     try:
+        if path.is_dir():
+            raise EvidenceError(f"{path}: folder could not be listed")
         if not path.is_file():
             raise EvidenceError(f"{path}: not a readable file" if path.exists() else f"{path}: no such file")
+        if size == 0:
+            raise EvidenceError(f"{path}: empty file")
         fmt = formats()[forced_format] if forced_format else detect_format(path)
     except EvidenceError as exc:
         return FileResult(str(path), None, size, error=str(exc))
@@ -160,12 +174,13 @@ def _ingest_file(
     out = FileResult(str(path), fmt.name, size)
     try:
         with workspace.transaction():
+            workspace.forget(str(path))  # a file that changed since it was read replaces its old records
             _load(prefetch(fmt.parse(path, options)), out, workspace, now, on_progress)
     except (duckdb.Error, pa.ArrowException) as exc:
-        # The file's transaction was rolled back: none of its records are stored. Say so
-        # and go on with the next file rather than lose the whole run.
+        # The file's transaction was rolled back: none of its records are stored (and any
+        # earlier ones are kept). Say so and go on with the next file.
         out.error = f"{path}: not stored, processing failed ({type(exc).__name__}: {exc})"
-        out.parsed = out.quarantined = 0
+        out.read = out.parsed = out.quarantined = 0
     return out
 
 

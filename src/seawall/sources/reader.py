@@ -41,15 +41,18 @@ def is_gzip(path: Path) -> bool:
 
 
 def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
-    """The first ``size`` bytes of the (decompressed) file, for sniffing its format."""
+    """The first ``size`` bytes of the (decompressed) file, for sniffing its format; a
+    leading byte-order mark is dropped, as the reader drops it."""
     try:
         with open(path, "rb") as raw:
             if raw.read(2) != GZIP_MAGIC:
                 raw.seek(0)
-                return raw.read(size)
-            raw.seek(0)
-            # A truncated archive still yields its first bytes; the error shows when read in full.
-            return zlib.decompressobj(wbits=47).decompress(raw.read(size * 4), size)
+                head = raw.read(size + len(UTF8_BOM))
+            else:
+                raw.seek(0)
+                # A truncated archive still yields its first bytes; the error shows when read in full.
+                head = zlib.decompressobj(wbits=47).decompress(raw.read(size * 4), size + len(UTF8_BOM))
+            return (head[len(UTF8_BOM) :] if head.startswith(UTF8_BOM) else head)[:size]
     except OSError as exc:
         raise EvidenceError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except zlib.error as exc:
@@ -91,11 +94,26 @@ class _GzipStream:
             self.pending += self.decompressor.decompress(block)
             while self.decompressor.eof and self.decompressor.unused_data:
                 rest = self.decompressor.unused_data
+                if not rest.strip(b"\0"):  # zero padding after the last member (tape and block devices)
+                    self.decompressor = _Padding()
+                    break
                 self.decompressor = zlib.decompressobj(wbits=47)
                 self.pending += self.decompressor.decompress(rest)
         except zlib.error as exc:
             self.at_end = True
             self.error = f"corrupt compressed data: {exc}"
+
+
+class _Padding:
+    """Stands in for the decompressor once only zero padding is left; anything else is corrupt."""
+
+    eof = True
+    unused_data = b""
+
+    def decompress(self, data: bytes) -> bytes:
+        if data.strip(b"\0"):
+            raise zlib.error("data after the zero padding that follows the last member")
+        return b""
 
 
 def iter_line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LineChunk]:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from seawall.sources.base import (
     ParsedBatch,
@@ -100,6 +101,8 @@ WITH s AS (
         -- a "host" that ends like a tag ("sshd[1]:") means the line has no hostname
         regexp_matches(host3, '[:\\]]$') AS no_host
     FROM g2
+), g4 AS (
+    SELECT *, h3 <> '' AND NOT regexp_matches(ts3, '^\\d| \\d{{4}} ') AS yearless FROM g3
 ), t AS (
     SELECT *,
         CASE WHEN no_host THEN host3 || ' ' || rest ELSE rest END AS body,
@@ -111,7 +114,7 @@ WITH s AS (
                 try_strptime(ts3, ['%b %d %Y %H:%M:%S', '%b %d %Y %H:%M:%S.%f', '%b %d %Y %H:%M:%S.%n']))
             ELSE {_yearless("$year")}
         END AS ts0
-    FROM g3
+    FROM g4
 ), u AS (
     SELECT *, CASE WHEN h3 <> '' THEN regexp_extract(body, '{TAG_PREFIX}', 0) END AS tp FROM t
 ), v AS (
@@ -124,8 +127,7 @@ WITH s AS (
     SELECT *,
         -- a year-less time later than a day after the reference is from the year before
         -- (also when the date does not exist in the reference year: 29 February)
-        CASE WHEN h3 <> '' AND NOT regexp_matches(ts3, '^\\d| \\d{{4}} ')
-                  AND (ts0 IS NULL OR ts0 > $reference + INTERVAL 1 DAY)
+        CASE WHEN yearless AND (ts0 IS NULL OR ts0 > $reference + INTERVAL 1 DAY)
              THEN {_yearless("$previous_year")} ELSE ts0 END AS ts
     FROM w
 )
@@ -161,7 +163,8 @@ SELECT
         WHEN pri > 191 THEN 'PRI out of range (0-191)'
         WHEN ts IS NULL AND (p5[2] <> '-' OR h3 <> '')
             THEN 'unreadable timestamp ''' || coalesce(p5[2], ts3) || ''''
-    END AS _reason
+    END AS _reason,
+    yearless AS _yearless
 FROM x
 """
 
@@ -200,8 +203,15 @@ class Syslog(SourceFormat):
                 )
                 parsed = con.sql(PARSE_SQL, params=params).to_arrow_table()
                 con.unregister("chunk")
-                events, quarantined, reasons = split_by_reason(parsed.drop_columns(["_reason"]), parsed["_reason"])
+                events, quarantined, reasons = split_by_reason(
+                    parsed.drop_columns(["_reason", "_yearless"]), parsed["_reason"]
+                )
                 notes = ["some lines are not UTF-8 and were read as Latin-1"] if lines.lossy else []
+                if options.reference_time is None and pc.any(parsed["_yearless"]).as_py():
+                    notes.append(
+                        f"timestamps without a year were dated in {reference.year} (or the year before) from the "
+                        "file's modification time; if the evidence was copied, give --year"
+                    )
                 yield ParsedBatch(
                     events=events,
                     quarantine=quarantine_table(

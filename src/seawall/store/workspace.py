@@ -68,7 +68,7 @@ class Workspace:
         self.con.execute(f"CREATE TABLE IF NOT EXISTS {QUARANTINE} ({quarantine}, {quote(INGESTED)} TIMESTAMPTZ)")
         self.con.execute(
             f"""CREATE TABLE IF NOT EXISTS {FILES} (
-                path VARCHAR, format VARCHAR, bytes BIGINT, records_read BIGINT,
+                path VARCHAR, format VARCHAR, bytes BIGINT, modified_ns BIGINT, records_read BIGINT,
                 parsed BIGINT, quarantined BIGINT, error VARCHAR, ingested TIMESTAMPTZ)"""
         )
 
@@ -160,15 +160,15 @@ class Workspace:
         self,
         path: str,
         fmt: str | None,
-        size: int,
+        stat: tuple[int, int],
         counts: tuple[int, int, int],
         error: str | None,
         ingested: dt.datetime,
     ) -> None:
-        """Log one evidence file's ingest: format, records read/parsed/quarantined, error."""
+        """Log one evidence file's ingest: format, (bytes, mtime in ns), records read/parsed/quarantined, error."""
         self.con.execute(
-            f"INSERT INTO {FILES} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [path, fmt, size, *counts, error, ingested],
+            f"INSERT INTO {FILES} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [path, fmt, *stat, *counts, error, ingested],
         )
 
     def forget(self, path: str) -> None:
@@ -178,10 +178,10 @@ class Workspace:
         self._ibis = None
 
     # -- reading ----------------------------------------------------------------
-    def stored_files(self) -> dict[tuple[str, int], str]:
-        """(path, bytes) -> format of every file already read in full into this workspace."""
-        rows = self.con.execute(f"SELECT path, bytes, format FROM {FILES} WHERE error IS NULL").fetchall()
-        return {(path, size): fmt for path, size, fmt in rows}
+    def stored_files(self) -> dict[tuple[str, int, int], str]:
+        """(path, bytes, mtime in ns) -> format of every file already read in full into this workspace."""
+        rows = self.con.execute(f"SELECT path, bytes, modified_ns, format FROM {FILES} WHERE error IS NULL").fetchall()
+        return {(path, size, modified): fmt for path, size, modified, fmt in rows}
 
     def events(self) -> ibis.Table:
         """The events table as an Ibis expression: detectors build on this, never on SQL."""
