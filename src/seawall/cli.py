@@ -149,14 +149,17 @@ def hunt(
         raise typer.Exit(EXIT_USAGE) from exc
     if not quiet:
         _print_summary(result)
+        print(f"Report: {result.outputs['report.html']}")
+    if result.events_stored == 0:
+        console.print(f"[red]error:[/red] no evidence could be read from {evidence} (see {result.outputs['run.json']})")
+        raise typer.Exit(EXIT_USAGE)
     if fail_on and any(severity_rank(f.severity) >= severity_rank(fail_on) for f in result.findings):
         raise typer.Exit(EXIT_FINDINGS)
 
 
 def _run_with_progress(request: HuntRequest, quiet: bool) -> HuntResult:
     """Run the hunt; unless quiet, show one progress bar over the bytes of all evidence files."""
-    from seawall.hunt import HuntHooks, run_hunt
-    from seawall.ingest import evidence_files
+    from seawall.hunt import HuntHooks, hunt_files, run_hunt
 
     if quiet:
         return run_hunt(request)
@@ -168,7 +171,7 @@ def _run_with_progress(request: HuntRequest, quiet: bool) -> HuntResult:
         TimeElapsedColumn(),
         console=console,
     )
-    total = sum(path.stat().st_size for path in evidence_files(request.evidence) if path.is_file()) or 1
+    total = sum(path.stat().st_size for path in hunt_files(request) if path.is_file()) or 1
     done = {"before": 0, "current": 0}
     with progress:
         task = progress.add_task("reading evidence", total=total)
@@ -199,6 +202,9 @@ def _print_summary(result: HuntResult) -> None:
     out.print(files)
     for f in result.ingest.errors:
         out.print(f"[yellow]warning:[/yellow] {f.error}")
+    for f in result.ingest.files:
+        for note in f.notes:
+            out.print(f"note: {f.path}: {note}")
     for f in result.ingest.files:
         if f.quarantined:
             out.print(
@@ -234,7 +240,8 @@ def _print_summary(result: HuntResult) -> None:
     skipped = len(result.skipped)
     ran = ", ".join(f"{k}: {v}" for k, v in sorted(result.ran.items())) or "nothing"
     out.print(f"Detection content run: {ran}; skipped {skipped} (reasons in run.json)")
-    out.print(f"Report: [bold]{result.outputs['report.html']}[/bold]")
+    for warning in result.warnings:
+        out.print(f"[yellow]warning:[/yellow] {warning}")
 
 
 @app.command()
@@ -256,7 +263,11 @@ def demo(
     request = HuntRequest(
         evidence=kit.evidence, out=kit.case, registry=kit.registry, intel=[kit.intel], reference_time=kit.reference_time
     )
-    result = _run_with_progress(request, quiet)
+    try:
+        result = _run_with_progress(request, quiet)
+    except SeawallError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
     if not quiet:
         _print_summary(result)
     print(f"Demo report: {result.outputs['report.html']}")
@@ -281,14 +292,20 @@ def export(
     ],
 ) -> None:
     """Export a workspace's tables to Parquet for other tools (Spark, pandas, DuckDB)."""
+    import duckdb
+
     from seawall.store import Workspace
 
     if not workspace.is_file():
         console.print(f"[red]error:[/red] workspace {workspace} does not exist")
         raise typer.Exit(EXIT_USAGE)
-    with Workspace(workspace) as ws:
-        for path in ws.export_parquet(parquet):
-            print(path)
+    try:
+        with Workspace(workspace) as ws:
+            for path in ws.export_parquet(parquet):
+                print(path)
+    except duckdb.Error as exc:
+        console.print(f"[red]error:[/red] {workspace} is not a readable Seawall workspace: {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
 
 
 def main() -> None:

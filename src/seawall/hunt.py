@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seawall.detect import Finding, HuntContext, Skipped, detectors
+from seawall.detect.base import MAX_ENTITY_VALUES
+from seawall.errors import SeawallError
 from seawall.ingest import IngestResult, evidence_files, ingest
 from seawall.report import write_outputs
 from seawall.scope import Case, Registry, build_case
@@ -39,10 +41,13 @@ class HuntResult:
     findings: list[Finding]
     case: Case
     skipped: list[Skipped]
+    notes: list[Skipped]
     ran: dict[str, int]
     outputs: dict[str, Path]
     started: dt.datetime
     finished: dt.datetime
+    events_stored: int  # events in the workspace, this run's and any kept from earlier hunts
+    warnings: list[str]
 
 
 @dataclass
@@ -52,11 +57,26 @@ class HuntHooks:
     on_stage: Callable[[str], None] | None = None
 
 
+def hunt_files(request: HuntRequest) -> list[Path]:
+    """The evidence files this hunt reads: the evidence tree less the hunt's own outputs."""
+    workspace = request.workspace or request.out / "workspace.duckdb"
+    own = [request.out, workspace, workspace.with_name(workspace.name + ".wal")]
+    return list(evidence_files(request.evidence, exclude=own))
+
+
 def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult:
+    """Ingest, detect, scope, report. Content (registry, rules, logsources, indicator lists)
+    is checked before any evidence is read, so a mistake there costs seconds, not hours."""
     hooks = hooks or HuntHooks()
     stage = hooks.on_stage or (lambda _: None)
     started = dt.datetime.now(dt.UTC)
+    if request.out.exists() and not request.out.is_dir():
+        raise SeawallError(f"{request.out}: exists and is not a folder; --out needs a folder for the case")
     registry = Registry.load(request.registry) if request.registry else Registry.empty()
+    ctx = HuntContext(rule_paths=request.rules, intel_paths=request.intel, logsources_path=request.logsources)
+    for detector in detectors().values():
+        detector.check(ctx)
+    files = hunt_files(request)
     request.out.mkdir(parents=True, exist_ok=True)
     workspace_path = request.workspace or request.out / "workspace.duckdb"
     if request.workspace is None and workspace_path.exists():
@@ -64,13 +84,13 @@ def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult
     with Workspace(workspace_path) as workspace:
         stage("ingest")
         ingested = ingest(
-            list(evidence_files(request.evidence)),
+            files,
             workspace,
             ReadOptions(reference_time=request.reference_time),
             on_file=hooks.on_file,
             on_progress=hooks.on_progress,
         )
-        ctx = HuntContext(rule_paths=request.rules, intel_paths=request.intel, logsources_path=request.logsources)
+        stored = workspace.count()
         findings: list[Finding] = []
         for name, detector in detectors().items():
             stage(f"detect:{name}")
@@ -78,7 +98,30 @@ def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult
     stage("scope")
     case = build_case(findings, registry, request.window)
     finished = dt.datetime.now(dt.UTC)
-    result = HuntResult(request, ingested, case.findings, case, ctx.skipped, ctx.ran, {}, started, finished)
+    result = HuntResult(
+        request,
+        ingested,
+        case.findings,
+        case,
+        ctx.skipped,
+        ctx.notes,
+        ctx.ran,
+        {},
+        started,
+        finished,
+        stored,
+        _warnings(case),
+    )
     stage("report")
     result.outputs = write_outputs(result, workspace_path)
     return result
+
+
+def _warnings(case: Case) -> list[str]:
+    """What a reader of the results must know to not be misled by them."""
+    return [
+        f"{f.title} ({f.id}) lists {MAX_ENTITY_VALUES:,} of {total:,} distinct {kind} values: "
+        "scope.json may miss people or organisations named only by the others; query the workspace for all"
+        for f in case.findings
+        for kind, total in sorted(f.truncated_entities.items())
+    ]

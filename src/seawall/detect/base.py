@@ -31,7 +31,8 @@ from seawall.store.schema import (
 )
 
 MAX_EVIDENCE = 50
-MAX_ENTITY_VALUES = 100
+MAX_ENTITY_VALUES = 10_000  # per kind and finding; a longer list is cut and the cut reported
+MAX_EVIDENCE_TEXT = 4_000  # characters of a record shown as evidence; the whole record stays in the store
 
 
 class EventStore(Protocol):
@@ -45,7 +46,8 @@ class EventStore(Protocol):
 
 @dataclass(frozen=True)
 class Skipped:
-    """Detection content that did not run, and why (shown in the run summary, never silent)."""
+    """Detection content that did not run, and why (shown in the run summary, never silent);
+    also used for notes on content that ran."""
 
     detector: str
     item: str
@@ -61,14 +63,27 @@ class HuntContext:
     logsources_path: Path | None = None
     max_evidence: int = MAX_EVIDENCE
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[Skipped] = field(default_factory=list)  # content that ran, with something to know about it
     ran: dict[str, int] = field(default_factory=dict)  # detector -> content items run
 
     def skip(self, detector: str, item: str, reason: str) -> None:
         self.skipped.append(Skipped(detector, item, reason))
 
+    def note(self, detector: str, item: str, text: str) -> None:
+        self.notes.append(Skipped(detector, item, text))
+
 
 class Detector(ABC):
     name: ClassVar[str]
+
+    def check(self, ctx: HuntContext) -> None:
+        """Raise ContentError when this detector's content cannot be used at all.
+
+        Runs before any evidence is read; problems with single items (one rule, one
+        indicator row) are not errors here but skips reported by ``run``. A detector
+        without content of its own has nothing to check.
+        """
+        return None
 
     @abstractmethod
     def run(self, store: EventStore, ctx: HuntContext) -> Iterable[Finding]:
@@ -104,11 +119,10 @@ class MatchGroup:
     last_seen: dt.datetime | None
     entities: dict[str, list[str]]
     evidence: list[Evidence]
+    truncated: dict[str, int]  # entity kind -> number of distinct values, where the list was cut
 
 
-def summarise(
-    store: EventStore, matched: ibis.Table, group_by: Sequence[str], max_evidence: int = MAX_EVIDENCE
-) -> list[MatchGroup]:
+def summarise(matched: ibis.Table, group_by: Sequence[str], max_evidence: int = MAX_EVIDENCE) -> list[MatchGroup]:
     """Group matching rows by ``group_by`` and collect counts, time range, entities and evidence.
 
     Runs a fixed, small number of queries whatever the number of matches: one aggregate,
@@ -128,7 +142,16 @@ def summarise(
     evidence_rows = (
         matched.mutate(_rank=rank)
         .filter(ibis._["_rank"] < max_evidence)
-        .select(*keys, EVENT_ID, SOURCE_PATH, SOURCE_OFFSET, SOURCE_LINE, TIMESTAMP, text_col)
+        .select(
+            *keys,
+            EVENT_ID,
+            SOURCE_PATH,
+            SOURCE_OFFSET,
+            SOURCE_LINE,
+            TIMESTAMP,
+            _text=matched[text_col].substr(0, MAX_EVIDENCE_TEXT),
+            _length=matched[text_col].length(),
+        )
         .order_by([*keys, TIMESTAMP, SOURCE_PATH, SOURCE_OFFSET])
         .to_pyarrow()
         .to_pylist()
@@ -142,10 +165,10 @@ def summarise(
                 offset=row[SOURCE_OFFSET],
                 event_id=row[EVENT_ID],
                 timestamp=_iso(row[TIMESTAMP]),
-                text=row[text_col],
+                text=_shown(row["_text"], row["_length"]),
             )
         )
-    entities = _entities(matched, keys)
+    entities, truncated = _entities(matched, keys)
     return [
         MatchGroup(
             key={k: row[k] for k in keys},
@@ -154,13 +177,15 @@ def summarise(
             last_seen=row["_last"],
             entities=entities.get(_key(row, keys), {}),
             evidence=evidence.get(_key(row, keys), []),
+            truncated=truncated.get(_key(row, keys), {}),
         )
         for row in totals
     ]
 
 
-def _entities(matched: ibis.Table, keys: list[str]) -> dict[tuple, dict[str, list[str]]]:
-    """Distinct entity values per group, most frequent first, at most MAX_ENTITY_VALUES per kind."""
+def _entities(matched: ibis.Table, keys: list[str]) -> tuple[dict[tuple, dict[str, list[str]]], dict[tuple, dict[str, int]]]:
+    """Distinct entity values per group, most frequent first, at most MAX_ENTITY_VALUES per
+    kind; and, for each list that was cut, how many distinct values there were."""
     parts = []
     for kind, columns in entity_columns().items():
         for column in columns:
@@ -171,25 +196,33 @@ def _entities(matched: ibis.Table, keys: list[str]) -> dict[tuple, dict[str, lis
                     )
                 )
     if not parts:
-        return {}
+        return {}, {}
     values = ibis.union(*parts) if len(parts) > 1 else parts[0]
     counted = values.group_by([*keys, "_kind", "_value"]).aggregate(_n=values.count())
-    rank = ibis.row_number().over(
-        group_by=[counted[k] for k in [*keys, "_kind"]], order_by=[ibis.desc(counted["_n"]), counted["_value"]]
-    )
+    per_kind = [counted[k] for k in [*keys, "_kind"]]
+    rank = ibis.row_number().over(group_by=per_kind, order_by=[ibis.desc(counted["_n"]), counted["_value"]])
     rows = (
-        counted.mutate(_rank=rank)
+        counted.mutate(_rank=rank, _total=counted["_value"].count().over(group_by=per_kind))
         .filter(ibis._["_rank"] < MAX_ENTITY_VALUES)
         .order_by([*keys, "_kind", ibis.desc("_n"), "_value"])
         .to_pyarrow()
         .to_pylist()
     )
     out: dict[tuple, dict[str, list[str]]] = {}
+    cut: dict[tuple, dict[str, int]] = {}
     for row in rows:
         values_of_kind = out.setdefault(_key(row, keys), {}).setdefault(row["_kind"], [])
         if row["_value"] not in values_of_kind:
             values_of_kind.append(row["_value"])
-    return out
+        if row["_total"] > MAX_ENTITY_VALUES:
+            cut.setdefault(_key(row, keys), {})[row["_kind"]] = row["_total"]
+    return out, cut
+
+
+def _shown(text: str | None, length: int | None) -> str | None:
+    if text is None or length is None or length <= MAX_EVIDENCE_TEXT:
+        return text
+    return f"{text} [... {length - MAX_EVIDENCE_TEXT} more characters; the whole record is in the workspace]"
 
 
 def _key(row: dict[str, Any], keys: list[str]) -> tuple:

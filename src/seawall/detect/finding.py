@@ -41,6 +41,7 @@ class Finding:
     evidence: list[Evidence] = field(default_factory=list)
     event_count: int = 0
     references: list[str] = field(default_factory=list)
+    truncated_entities: dict[str, int] = field(default_factory=dict)  # kind -> distinct values, where cut
     id: str = ""
 
     def __post_init__(self) -> None:

@@ -13,7 +13,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, reduce
 from importlib import resources
 from pathlib import Path
 
@@ -101,6 +101,12 @@ def load_indicators(path: Path) -> tuple[list[Indicator], list[str]]:
             problems.append(f"{path}:{number}: unknown severity {severity!r}, using high")
             severity = "high"
         tags = row[2].strip() if len(row) > 2 else ""
+        if kind == "ip":
+            try:
+                value = ipaddress.ip_address(value).compressed  # 2001:0db8::0066 -> 2001:db8::66
+            except ValueError:
+                problems.append(f"{path}:{number}: {value!r} is not an IP address")
+                continue
         indicators.append(Indicator(value, kind, tags, severity, path.name))
     return indicators, problems
 
@@ -114,6 +120,10 @@ def intel_fields() -> dict[str, tuple[str, ...]]:
 @register
 class IntelDetector(Detector):
     name = "intel"
+
+    def check(self, ctx: HuntContext) -> None:
+        for path in ctx.intel_paths:
+            load_indicators(path)
 
     def run(self, store: EventStore, ctx: HuntContext) -> Iterable[Finding]:
         indicators: dict[tuple[str, str], Indicator] = {}
@@ -141,7 +151,7 @@ class IntelDetector(Detector):
         if text_column:
             # Every observable-shaped token of the text, joined with the indicators.
             text = events[text_column].lower()
-            found = regexp_extract_all(text, ATOM_PATTERN, 0).concat(regexp_extract_all(text, COMPOUND_PATTERN, 0))
+            found = reduce(lambda a, b: a.concat(b), (regexp_extract_all(text, p, g) for p, g in TOKEN_PATTERNS))
             tokens = events.mutate(_ioc_hit=found)
             tokens = tokens.unnest("_ioc_hit")
             joined = tokens.join(table, tokens["_ioc_hit"] == table["_ioc_value"])
@@ -149,7 +159,7 @@ class IntelDetector(Detector):
         if not parts:
             return
         matched = ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0]
-        for group in summarise(store, matched, ("_ioc_type", "_ioc_value"), ctx.max_evidence):
+        for group in summarise(matched, ("_ioc_type", "_ioc_value"), ctx.max_evidence):
             ind = indicators[(group.key["_ioc_type"], group.key["_ioc_value"])]
             entities = {**group.entities, "indicator": [ind.value]}
             yield Finding(
@@ -164,6 +174,7 @@ class IntelDetector(Detector):
                 last_seen=group.last_seen,
                 entities=entities,
                 evidence=group.evidence,
+                truncated_entities=group.truncated,
                 event_count=group.count,
             )
 
@@ -173,15 +184,22 @@ def regexp_extract_all(haystack: str, pattern: str, group: int) -> list[str]:  #
     """Every match of ``pattern`` (DuckDB and Spark both provide this function)."""
 
 
-# Observable-shaped tokens in lower-cased text, found in two passes because matches do
-# not overlap: dotted names and addresses (IPv4, domains, host names) and hashes, which
-# are found inside URLs and e-mail addresses too; then URLs, e-mail addresses and IPv6
-# addresses taken whole.
-ATOM_PATTERN = r"[0-9a-z_-]+(?:\.[0-9a-z_-]+)+|[0-9a-f]{32,64}"
-COMPOUND_PATTERN = "|".join(
-    [
-        r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+",  # URL
-        r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+",  # e-mail address
-        r"[0-9a-f]*:[0-9a-f:]*:[0-9a-f.:]*",  # IPv6 address
-    ]
+# Observable-shaped tokens of lower-cased text, found in passes because matches do not
+# overlap: dotted names (domains, host names), IPv4 addresses and hashes, each found
+# inside longer tokens too (a domain in a URL, a hash in a file name, 203.0.113.66.443);
+# then URLs, e-mail addresses and IPv6 addresses taken whole.
+TOKEN_PATTERNS: tuple[tuple[str, int], ...] = (  # (pattern, capture group)
+    (r"[0-9a-z_-]+(?:\.[0-9a-z_-]+)+", 0),  # domain, host name (and dotted-quad text)
+    (r"(?:^|[^0-9.])(\d{1,3}(?:\.\d{1,3}){3})", 1),  # IPv4 address, not the tail of a longer number
+    (r"(?:^|[^0-9a-z])([0-9a-f]{32,64})", 1),  # hash
+    (
+        "|".join(
+            [
+                r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+",  # URL
+                r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+",  # e-mail address
+                r"[0-9a-f]*:[0-9a-f:]*:[0-9a-f.:]*",  # IPv6 address
+            ]
+        ),
+        0,
+    ),
 )

@@ -49,8 +49,8 @@ class LogsourceMapping:
 
 
 def load_logsources(path: Path | None = None) -> list[LogsourceMapping]:
-    text = path.read_text() if path else CONTENT.joinpath("logsources.yaml").read_text()
     try:
+        text = path.read_text(encoding="utf-8") if path else CONTENT.joinpath("logsources.yaml").read_text()
         entries = yaml.safe_load(text) or []
         return [
             LogsourceMapping(
@@ -59,7 +59,7 @@ def load_logsources(path: Path | None = None) -> list[LogsourceMapping]:
             )
             for e in entries
         ]
-    except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
         raise ContentError(f"{path or 'built-in logsources.yaml'}: invalid logsource mapping: {exc}") from exc
 
 
@@ -75,11 +75,14 @@ def load_rules(paths: Iterable[Path]) -> Iterator[tuple[str, SigmaRule | None, s
             try:
                 collection = SigmaCollection.from_yaml(file.read_text(encoding="utf-8"), collect_errors=True)
             except Exception as exc:
-                # one bad file must never abort a hunt, so it is reported like any other skip.
+                # pySigma raises assorted errors on malformed files; one bad file must never
+                # abort a hunt, so it is reported like any other skip.
                 yield str(file), None, f"cannot load: {type(exc).__name__}: {exc}"
                 continue
+            per_rule = {str(e) for item in collection.rules for e in getattr(item, "errors", [])}
             for error in collection.errors:
-                yield str(file), None, f"invalid: {error}"
+                if str(error) not in per_rule:  # reported below with its rule
+                    yield str(file), None, f"invalid: {error}"
             for item in collection.rules:
                 if not isinstance(item, SigmaRule):
                     yield str(file), None, f"{type(item).__name__} (correlation and filter rules are not run yet)"
@@ -107,17 +110,29 @@ def rule_metadata(rule: SigmaRule) -> dict[str, Any]:
 class SigmaDetector(Detector):
     name = "sigma"
 
+    def check(self, ctx: HuntContext) -> None:
+        load_logsources(ctx.logsources_path)
+        for path in ctx.rule_paths:
+            if not path.exists():
+                raise ContentError(f"{path}: no such rule file or folder")
+
     def run(self, store: EventStore, ctx: HuntContext) -> Iterable[Finding]:
         events = store.events()
         compiler = RuleCompiler(events)
         mappings = load_logsources(ctx.logsources_path)
         pipeline = load_pipeline()
         has_events: dict[int, bool] = {}
+        loaded: dict[str, str] = {}  # rule id -> file it came from
         for source, rule, error in load_rules([builtin_rules(), *ctx.rule_paths]):
             label = f"{rule.title} ({source})" if rule else source
             if rule is None:
                 ctx.skip(self.name, label, error or "not a rule")
                 continue
+            rule_id = rule_metadata(rule)["rule_id"]
+            if rule_id in loaded:
+                ctx.skip(self.name, label, f"same rule id as {loaded[rule_id]}, which already ran")
+                continue
+            loaded[rule_id] = source
             mapping = next((m for m in mappings if m.matches(rule)), None)
             if mapping is None:
                 ls = rule.logsource
@@ -141,16 +156,24 @@ class SigmaDetector(Detector):
             except (Unsupported, SigmaError) as exc:
                 ctx.skip(self.name, label, f"unsupported: {exc}")
                 continue
+            if compiler.missing_fields:
+                ctx.note(
+                    self.name,
+                    label,
+                    f"ran, but these fields are not in the store (treated as absent): "
+                    f"{', '.join(sorted(compiler.missing_fields))}",
+                )
             ctx.ran[self.name] = ctx.ran.get(self.name, 0) + 1
             matched = events.filter(scope & condition)
             meta = rule_metadata(rule)
-            for group in summarise(store, matched, GROUP_BY, ctx.max_evidence):
+            for group in summarise(matched, GROUP_BY, ctx.max_evidence):
                 yield Finding(
                     detector=self.name,
                     first_seen=group.first_seen,
                     last_seen=group.last_seen,
                     entities=group.entities,
                     evidence=group.evidence,
+                    truncated_entities=group.truncated,
                     event_count=group.count,
                     **meta,
                 )

@@ -59,7 +59,7 @@ class RuleCompiler:
     def __init__(self, table: ibis.Table) -> None:
         self.table = table
         self._columns = {name.lower(): name for name in table.columns}
-        self.missing_fields: set[str] = set()
+        self.missing_fields: set[str] = set()  # fields of the last rule compiled that the store lacks
 
     def compile(self, rule: SigmaRule) -> ir.BooleanValue:
         self.missing_fields = set()
@@ -92,11 +92,13 @@ class RuleCompiler:
             return None
         return self.table[name]
 
-    def _keyword_text(self) -> ir.StringColumn:
-        for name in (ORIGINAL, MESSAGE):
-            if name in self.table.columns:
-                return self.table[name].cast("string")
-        raise Unsupported("keyword search needs a message or event.original column")
+    def _keyword_text(self) -> ir.StringValue:
+        """The text keywords search: the decoded message, else the record as read (JSON
+        records without a message are searched in their raw text)."""
+        present = [self.table[name].cast("string") for name in (MESSAGE, ORIGINAL) if name in self.table.columns]
+        if not present:
+            raise Unsupported("keyword search needs a message or event.original column")
+        return ibis.coalesce(*present) if len(present) > 1 else present[0]
 
     # -- values -----------------------------------------------------------------
     def _value(self, column: ir.Column, value: object) -> ir.BooleanValue:

@@ -32,8 +32,11 @@ def run_summary(result: HuntResult, workspace: Path) -> dict[str, Any]:
         "finished": _iso(result.finished),
         "files": [{k: v for k, v in asdict(f).items() if v not in (None, [])} for f in result.ingest.files],
         "totals": result.ingest.by_format(),
+        "events_in_workspace": result.events_stored,
         "detectors": result.ran,
         "skipped": [asdict(s) for s in result.skipped],
+        "content_notes": [asdict(n) for n in result.notes],
+        "warnings": result.warnings,
         "findings": len(result.findings),
     }
 

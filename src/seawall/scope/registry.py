@@ -31,8 +31,8 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def normalise_msisdn(value: str) -> str:
-    """'+1 (202) 555-0143' / '001 202 555 0143' -> '+12025550143' (E.164)."""
-    compact = re.sub(r"[\s().\-/]", "", value)
+    """'+1 (202) 555-0143' / '001 202 555 0143' / '+44 (0)20 7946 0958' -> E.164 ('+12025550143')."""
+    compact = re.sub(r"[\s().\-/]", "", value.replace("(0)", ""))  # '+44 (0)20 ...': a trunk prefix, not a digit
     if compact.startswith("00"):
         compact = "+" + compact[2:]
     return compact
@@ -143,7 +143,11 @@ def _cell_values(cell: str | None) -> list[str]:
 
 
 def _person(row: dict[str, Any], org: str, where: str) -> Person:
-    msisdn = [normalise_msisdn(v) for v in _as_list(row.get("msisdn"))]
+    raw = row.get("msisdn")
+    if isinstance(raw, int) or (isinstance(raw, list) and any(isinstance(v, int) for v in raw)):
+        # YAML reads an unquoted +12025550143 as the integer 12025550143: the '+' was meant.
+        raw = [f"+{v}" if isinstance(v, int) else v for v in (raw if isinstance(raw, list) else [raw])]
+    msisdn = [normalise_msisdn(v) for v in _as_list(raw)]
     for number in msisdn:
         if not _E164.match(number):
             raise RegistryError(f"{where}: msisdn {number!r} is not an E.164 number (+ and 7-15 digits)")
