@@ -208,7 +208,7 @@ def test_events_returns_an_ibis_table_that_filters_and_executes(ws):
     )
     events = ws.events()
     web = events.filter(events["host.name"] == "web01")
-    result = ws.to_arrow(web)
+    result = web.to_pyarrow()
     assert result.num_rows == 2
     assert set(result.column("host.name").to_pylist()) == {"web01"}
     assert web.count().execute() == 2

@@ -135,7 +135,9 @@ def ingest(
         if on_file:
             on_file(path, size)
         if (str(path), size, modified) in stored:  # hunting again into a kept workspace must not double-count
-            result.files.append(FileResult(str(path), stored[(str(path), size, modified)], size, notes=[ALREADY_STORED]))
+            result.files.append(
+                FileResult(str(path), stored[(str(path), size, modified)], size, notes=[ALREADY_STORED])
+            )
             continue
         file_result = _ingest_file(path, size, workspace, options, forced_format, now, on_progress)
         result.files.append(file_result)

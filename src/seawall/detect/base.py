@@ -11,15 +11,13 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import ibis
-import yaml
 
-from seawall.detect.finding import Evidence, Finding
+from seawall.content import column_map
+from seawall.detect.finding import Evidence, Finding, iso_utc
 from seawall.store.schema import (
     EVENT_ID,
     MESSAGE,
@@ -102,11 +100,9 @@ def detectors() -> dict[str, Detector]:
     return dict(_DETECTORS)
 
 
-@cache
 def entity_columns() -> dict[str, tuple[str, ...]]:
     """Entity kind -> event columns that carry it (content/entities.yaml)."""
-    text = resources.files("seawall.content").joinpath("entities.yaml").read_text()
-    return {kind: tuple(cols) for kind, cols in yaml.safe_load(text).items()}
+    return column_map("entities.yaml")
 
 
 @dataclass
@@ -164,7 +160,7 @@ def summarise(matched: ibis.Table, group_by: Sequence[str], max_evidence: int = 
                 line=row[SOURCE_LINE],
                 offset=row[SOURCE_OFFSET],
                 event_id=row[EVENT_ID],
-                timestamp=_iso(row[TIMESTAMP]),
+                timestamp=iso_utc(row[TIMESTAMP]),
                 text=_shown(row["_text"], row["_length"]),
             )
         )
@@ -183,7 +179,9 @@ def summarise(matched: ibis.Table, group_by: Sequence[str], max_evidence: int = 
     ]
 
 
-def _entities(matched: ibis.Table, keys: list[str]) -> tuple[dict[tuple, dict[str, list[str]]], dict[tuple, dict[str, int]]]:
+def _entities(
+    matched: ibis.Table, keys: list[str]
+) -> tuple[dict[tuple, dict[str, list[str]]], dict[tuple, dict[str, int]]]:
     """Distinct entity values per group, most frequent first, at most MAX_ENTITY_VALUES per
     kind; and, for each list that was cut, how many distinct values there were."""
     parts = []
@@ -227,7 +225,3 @@ def _shown(text: str | None, length: int | None) -> str | None:
 
 def _key(row: dict[str, Any], keys: list[str]) -> tuple:
     return tuple(row[k] for k in keys)
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None

@@ -61,8 +61,8 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["first_seen"] = _iso(self.first_seen)
-        data["last_seen"] = _iso(self.last_seen)
+        data["first_seen"] = iso_utc(self.first_seen)
+        data["last_seen"] = iso_utc(self.last_seen)
         data["evidence"] = [{k: v for k, v in asdict(e).items() if v is not None} for e in self.evidence]
         return data
 
@@ -75,7 +75,8 @@ class Finding:
         return cls(**data)
 
 
-def _iso(value: dt.datetime | None) -> str | None:
+def iso_utc(value: dt.datetime | None) -> str | None:
+    """ISO 8601 in UTC with a 'Z', the one timestamp form of every output file."""
     if value is None:
         return None
     if value.tzinfo is None:

@@ -13,14 +13,13 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache, reduce
-from importlib import resources
+from functools import reduce
 from pathlib import Path
 
 import ibis
 import pyarrow as pa
-import yaml
 
+from seawall.content import column_map
 from seawall.detect.base import Detector, EventStore, HuntContext, register, summarise
 from seawall.detect.finding import SEVERITIES, Finding
 from seawall.errors import ContentError
@@ -111,10 +110,9 @@ def load_indicators(path: Path) -> tuple[list[Indicator], list[str]]:
     return indicators, problems
 
 
-@cache
 def intel_fields() -> dict[str, tuple[str, ...]]:
-    text = resources.files("seawall.content").joinpath("intel_fields.yaml").read_text()
-    return {kind: tuple(cols) for kind, cols in yaml.safe_load(text).items()}
+    """Indicator type -> event columns that can carry it (content/intel_fields.yaml)."""
+    return column_map("intel_fields.yaml")
 
 
 @register

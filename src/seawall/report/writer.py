@@ -14,22 +14,19 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from seawall.detect.finding import iso_utc
 from seawall.report.html import render_html
 
 if TYPE_CHECKING:
     from seawall.hunt import HuntResult
 
 
-def _iso(value: Any) -> Any:
-    return value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else value
-
-
 def run_summary(result: HuntResult, workspace: Path) -> dict[str, Any]:
     return {
         "evidence": str(result.request.evidence),
         "workspace": str(workspace),
-        "started": _iso(result.started),
-        "finished": _iso(result.finished),
+        "started": iso_utc(result.started),
+        "finished": iso_utc(result.finished),
         "files": [{k: v for k, v in asdict(f).items() if v not in (None, [])} for f in result.ingest.files],
         "totals": result.ingest.by_format(),
         "events_in_workspace": result.events_stored,
@@ -44,7 +41,7 @@ def run_summary(result: HuntResult, workspace: Path) -> dict[str, Any]:
 def case_document(result: HuntResult) -> dict[str, Any]:
     return {
         "incidents": [
-            {**asdict(i), "first_seen": _iso(i.first_seen), "last_seen": _iso(i.last_seen)}
+            {**asdict(i), "first_seen": iso_utc(i.first_seen), "last_seen": iso_utc(i.last_seen)}
             for i in result.case.incidents
         ],
         "findings": [f.id for f in result.findings],

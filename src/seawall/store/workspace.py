@@ -189,10 +189,6 @@ class Workspace:
             self._ibis = ibis.duckdb.from_connection(self.con)
         return self._ibis.table(EVENTS)
 
-    def to_arrow(self, expr: ibis.Expr) -> pa.Table:
-        """Execute an Ibis expression on this workspace's engine."""
-        return expr.to_pyarrow()
-
     def count(self, table: str = EVENTS) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
