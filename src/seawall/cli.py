@@ -51,6 +51,14 @@ def _main(
     """Seawall: hunt, scope, notify, share."""
 
 
+def _format(value: str | None) -> str | None:
+    from seawall.sources import formats
+
+    if value is not None and value not in formats():
+        raise typer.BadParameter(f"choose one of: {', '.join(sorted(formats()))}")
+    return value
+
+
 def _severity(value: str | None) -> str | None:
     if value is not None and value not in SEVERITIES:
         raise typer.BadParameter(f"choose one of: {', '.join(SEVERITIES)}")
@@ -60,43 +68,68 @@ def _severity(value: str | None) -> str | None:
 @app.command()
 def hunt(
     evidence: Annotated[
-        Path, typer.Argument(help="Folder (or single file) of evidence; searched recursively, .gz read as is.")
+        Path,
+        typer.Argument(
+            metavar="EVIDENCE", help="Folder (or single file) of evidence; searched recursively, .gz read as is."
+        ),
     ],
     out: Annotated[
         Path,
         typer.Option(
             "--out",
             "-o",
+            metavar="CASE_DIR",
             help="Case directory to write findings.jsonl, scope.json, case.json, run.json and report.html into.",
         ),
     ],
     registry: Annotated[
         Path | None,
         typer.Option(
-            help="Protected people and organisations: CSV (organisation,person,role,msisdn,imsi,email,notify_email) or YAML."
+            metavar="FILE",
+            help="Protected people and organisations: CSV (organisation,person,role,msisdn,imsi,email,notify_email) or YAML.",
         ),
     ] = None,
     rules: Annotated[
         list[Path] | None,
-        typer.Option("--rules", help="Extra Sigma rule file or folder (repeatable). Seawall's own rules always run."),
+        typer.Option(
+            "--rules",
+            metavar="PATH",
+            help="Extra Sigma rule file or folder (repeatable). Seawall's own rules always run.",
+        ),
     ] = None,
     intel: Annotated[
         list[Path] | None,
         typer.Option(
-            "--intel", help="Indicator list: CSV value,type[,tags[,severity]] or one value per line (repeatable)."
+            "--intel",
+            metavar="FILE",
+            help="Indicator list: CSV value,type[,tags[,severity]] or one value per line (repeatable).",
         ),
     ] = None,
     logsources: Annotated[
-        Path | None, typer.Option(help="Your own Sigma logsource mapping (YAML) instead of the built-in one.")
+        Path | None,
+        typer.Option(metavar="FILE", help="Your own Sigma logsource mapping (YAML) instead of the built-in one."),
     ] = None,
     workspace: Annotated[
         Path | None,
-        typer.Option(help="DuckDB workspace to add the events to (default: a fresh CASE_DIR/workspace.duckdb)."),
+        typer.Option(
+            metavar="FILE",
+            help="DuckDB workspace to keep events in across hunts (default: a fresh CASE_DIR/workspace.duckdb).",
+        ),
     ] = None,
     year: Annotated[
         int | None,
         typer.Option(
-            help="Year for timestamps that have none (RFC 3164). Default: from each file's modification time."
+            metavar="YEAR",
+            help="Year for timestamps that have none (RFC 3164). Default: from each file's modification time.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            callback=_format,
+            help="Read every file as this format instead of recognising it (see 'seawall formats').",
         ),
     ] = None,
     fail_on: Annotated[
@@ -104,7 +137,8 @@ def hunt(
         typer.Option(
             "--fail-on",
             callback=_severity,
-            help="Exit with 1 when a finding has this severity or higher (for automation).",
+            metavar="SEVERITY",
+            help="Exit with 1 when a finding has this severity or higher: " + ", ".join(SEVERITIES) + ".",
         ),
     ] = None,
     quiet: Annotated[
@@ -113,7 +147,8 @@ def hunt(
 ) -> None:
     """Ingest EVIDENCE, run every detector, scope the case and write the report.
 
-    Exit codes: 0 done, 1 a finding at or above --fail-on, 2 bad usage or unreadable input.
+    Exit codes: 0 done, 1 a finding at or above --fail-on, 2 bad usage, invalid content
+    (registry, rules, indicator list) or no evidence that could be read.
 
     Example: [bold]seawall hunt ./evidence --registry people.csv --intel iocs.csv --out ./case-42[/bold]
     """
@@ -141,6 +176,7 @@ def hunt(
         logsources=logsources,
         workspace=workspace,
         reference_time=reference,
+        forced_format=fmt,
     )
     try:
         result = _run_with_progress(request, quiet)

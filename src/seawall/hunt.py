@@ -31,6 +31,7 @@ class HuntRequest:
     logsources: Path | None = None
     workspace: Path | None = None  # default: OUT/workspace.duckdb
     reference_time: dt.datetime | None = None
+    forced_format: str | None = None  # read every file as this format instead of recognising it
     window: dt.timedelta = dt.timedelta(hours=72)
 
 
@@ -87,6 +88,7 @@ def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult
             files,
             workspace,
             ReadOptions(reference_time=request.reference_time),
+            forced_format=request.forced_format,
             on_file=hooks.on_file,
             on_progress=hooks.on_progress,
         )
