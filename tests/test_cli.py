@@ -191,3 +191,48 @@ def test_demo_is_deterministic(tmp_path: Path) -> None:
         for f in map(json.loads, (root / "case" / "findings.jsonl").read_text().splitlines())
     )
     assert read(tmp_path / "one") == read(tmp_path / "two")
+
+
+def _said(result: subprocess.CompletedProcess[str]) -> str:
+    """stderr with the console's line wrapping undone."""
+    return " ".join(result.stderr.split())
+
+
+def test_empty_evidence_folder_exits_2_saying_nothing_could_be_read(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    result = seawall("hunt", str(evidence), "--out", str(tmp_path / "case"), "--quiet")
+    assert result.returncode == 2, result.stderr
+    assert "no evidence could be read" in _said(result)
+    assert "Traceback" not in result.stderr
+
+
+def test_out_pointing_at_a_regular_file_exits_2_with_a_message(tmp_path: Path) -> None:
+    out = tmp_path / "case.txt"
+    out.write_text("not a folder\n")
+    result = seawall("hunt", str(CLI / "evidence"), "--out", str(out), "--quiet")
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "not a folder" in _said(result)
+    assert out.read_text() == "not a folder\n"
+
+
+def test_logsources_folder_exits_2_before_any_evidence_is_read(tmp_path: Path) -> None:
+    out = tmp_path / "case"
+    out.mkdir()
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    result = seawall("hunt", str(CLI / "evidence"), "--out", str(out), "--logsources", str(folder), "--quiet")
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "logsource" in _said(result)
+    assert not (out / "workspace.duckdb").exists()
+
+
+def test_export_of_a_file_that_is_not_a_workspace_exits_2(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.duckdb"
+    bogus.write_text("this is not a DuckDB database\n" * 100)
+    result = seawall("export", str(bogus), "--parquet", str(tmp_path / "pq"))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "not a readable Seawall workspace" in _said(result)

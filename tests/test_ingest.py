@@ -263,3 +263,73 @@ def test_a_file_already_in_the_workspace_is_not_read_twice(tmp_path):
         assert ingest([path], ws, REFERENCE).files[0].parsed == 3
         assert ws.count() == 3
         assert ws.con.execute("SELECT count(*) FROM files").fetchall() == [(1,)]
+
+
+def test_a_folder_that_cannot_be_listed_is_yielded_and_reported(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+
+    def walk(top, topdown=True, onerror=None, followlinks=False):
+        onerror(PermissionError(13, "denied", str(locked)))
+        yield from ()
+
+    monkeypatch.setattr("seawall.ingest.os.walk", walk)
+    found = list(evidence_files(tmp_path))
+    assert found == [locked]
+    with Workspace(None) as ws:
+        result = ingest(found, ws, REFERENCE)
+    (f,) = result.files
+    assert f.path == str(locked)
+    assert f.error is not None and "folder could not be listed" in f.error
+    assert result.errors == [f]
+
+
+def test_a_kept_workspace_stores_a_file_once_whether_named_relative_or_absolute(tmp_path, monkeypatch):
+    path = tmp_path / "auth.log"
+    path.write_text("Jun 14 15:16:01 host sshd[1]: one\nJun 14 15:16:02 host sshd[1]: two\n")
+    monkeypatch.chdir(tmp_path)
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        first = ingest([Path("auth.log")], ws, REFERENCE)
+        again = ingest([path], ws, REFERENCE)
+        assert first.files[0].parsed == 2
+        assert first.files[0].path == again.files[0].path == str(path)
+        assert again.files[0].parsed == 0
+        assert "already in the workspace" in again.files[0].notes[0]
+        assert ws.count() == 2
+        assert ws.con.execute("SELECT count(*) FROM files").fetchall() == [(1,)]
+
+
+def test_a_kept_workspace_rereads_a_file_rewritten_with_the_same_size(tmp_path):
+    import os
+
+    path = tmp_path / "auth.log"
+    path.write_text("Jun 14 15:16:01 host sshd[1]: old-content\n")
+    os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        assert ingest([path], ws, REFERENCE).files[0].parsed == 1
+        size = path.stat().st_size
+        path.write_text("Jun 14 15:16:01 host sshd[1]: new-content\n")
+        os.utime(path, ns=(1_700_000_100_000_000_000, 1_700_000_100_000_000_000))
+        assert path.stat().st_size == size
+        again = ingest([path], ws, REFERENCE)
+        assert (again.files[0].read, again.files[0].parsed) == (1, 1)
+        assert again.files[0].notes == []
+        messages = [row[0] for row in ws.con.execute('SELECT "message" FROM events').fetchall()]
+        assert messages == ["new-content"]
+        assert ws.con.execute("SELECT count(*) FROM files").fetchall() == [(1,)]
+
+
+def test_detect_format_looks_past_a_byte_order_mark_and_a_long_first_line(tmp_path):
+    import json
+
+    bom = b"\xef\xbb\xbf"
+    jsonl = tmp_path / "bom.jsonl"
+    jsonl.write_bytes(bom + b'{"message": "a"}\n{"message": "b"}\n')
+    syslog = tmp_path / "bom.log"
+    syslog.write_bytes(bom + b"<38>Jun 14 15:16:01 host sshd[1]: one\nJun 14 15:16:02 host sshd[1]: two\n")
+    long_first = tmp_path / "long.jsonl"
+    long_first.write_text(json.dumps({"message": "x" * 100_000}) + "\n" + '{"message": "short"}\n')
+    assert long_first.stat().st_size > 100_000
+    assert getattr(detect_format(jsonl), "name", None) == "jsonl"
+    assert getattr(detect_format(syslog), "name", None) == "syslog"
+    assert getattr(detect_format(long_first), "name", None) == "jsonl"

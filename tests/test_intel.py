@@ -310,3 +310,60 @@ def test_no_indicators_means_no_findings_and_nothing_ran() -> None:
     finally:
         workspace.close()
     assert "intel" not in ctx.ran
+
+
+def _intel_findings(tmp_path: Path, events: list[tuple[str, dict]], indicators: str) -> list[Finding]:
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"@timestamp": f"2025-03-01T10:{n:02d}:00Z", "event.dataset": "net", "tid": tid, **fields})
+            + "\n"
+            for n, (tid, fields) in enumerate(events)
+        ),
+        encoding="utf-8",
+    )
+    iocs = tmp_path / "iocs.csv"
+    iocs.write_text(indicators, encoding="utf-8")
+    with Workspace(None) as workspace:
+        assert ingest([path], workspace).files[0].parsed == len(events)
+        ctx = HuntContext(intel_paths=[iocs])
+        findings = list(IntelDetector().run(workspace, ctx))
+    assert ctx.skipped == []
+    return findings
+
+
+def test_indicators_match_inside_file_names_and_tcpdump_addresses_and_ipv6_in_any_spelling(tmp_path: Path) -> None:
+    findings = _intel_findings(
+        tmp_path,
+        [
+            ("h-1", {"host.name": "edr1", "message": "dropped 44d88612fea8a8f36de82e1278abb02f.exe in /tmp"}),
+            ("t-1", {"host.name": "tap1", "message": "IP 10.0.0.5.51514 > 203.0.113.66.443: Flags [S]"}),
+            ("t-2", {"host.name": "fw1", "message": "peer 1203.0.113.66 rejected"}),
+            ("v-1", {"host.name": "fw3", "destination.ip": "2001:db8::66", "message": "v6 flow"}),
+        ],
+        "44d88612fea8a8f36de82e1278abb02f,hash\n203.0.113.66,ip\n2001:0db8:0000::0066,ip\n",
+    )
+    labels = {f.entities["indicator"][0]: _labels(f) for f in findings}
+    assert labels == {
+        "44d88612fea8a8f36de82e1278abb02f": {"h-1"},
+        "203.0.113.66": {"t-1"},  # not t-2: 1203.0.113.66 is another number
+        "2001:db8::66": {"v-1"},
+    }
+
+
+def test_long_evidence_text_is_cut_and_says_where_the_rest_is(tmp_path: Path) -> None:
+    from seawall.detect.base import MAX_EVIDENCE_TEXT
+
+    findings = _intel_findings(
+        tmp_path,
+        [("long-1", {"host.name": "fw1", "destination.ip": "203.0.113.66", "message": "x" * (2 * MAX_EVIDENCE_TEXT)})],
+        "203.0.113.66,ip\n",
+    )
+    (finding,) = findings
+    (evidence,) = finding.evidence
+    raw = (tmp_path / "events.jsonl").read_text(encoding="utf-8").rstrip("\n")
+    assert len(raw) > MAX_EVIDENCE_TEXT
+    assert evidence.text.startswith(raw[:MAX_EVIDENCE_TEXT])
+    assert raw not in evidence.text
+    assert evidence.text.rstrip("]").endswith("more characters; the whole record is in the workspace")
+    assert f"{len(raw) - MAX_EVIDENCE_TEXT} more characters" in evidence.text

@@ -203,3 +203,9 @@ def test_utf8_byte_order_mark_at_file_start_is_not_part_of_the_first_line(tmp_pa
     """Windows tools often start text files with a BOM; it is an encoding mark, not content."""
     path = write(tmp_path, b"\xef\xbb\xbfJun 14 15:16:01 host app: msg\nsecond\n")
     assert read_all(path)[0] == ["Jun 14 15:16:01 host app: msg", "second"]
+
+
+@pytest.mark.parametrize("padding", [5000, (1 << 20) + 5000])  # within the first read block, and past it
+def test_gzip_followed_by_zero_padding_reads_its_lines_without_error(tmp_path, padding):
+    path = write(tmp_path, gzip.compress(b"one\ntwo\n") + b"\0" * padding, name="padded.gz")
+    assert read_all(path) == (["one", "two"], [0, 4], [1, 2])

@@ -286,3 +286,18 @@ def test_empty_registry_matches_nothing() -> None:
     registry = Registry.empty()
     assert len(registry) == 0
     assert registry.lookup("+12025550143") == []
+
+
+def test_trunk_prefix_in_brackets_is_dropped_from_a_number() -> None:
+    assert normalise_msisdn("+44 (0)20 7946 0958") == "+442079460958"
+
+
+def test_yaml_unquoted_plus_number_is_read_as_that_number(tmp_path: Path) -> None:
+    path = tmp_path / "reg.yaml"
+    path.write_text(
+        "organisations:\n  - name: Ministry\n    people:\n      - name: Erin\n        msisdn: [+12025550122]\n",
+        encoding="utf-8",
+    )
+    registry = Registry.load(path)
+    assert person(registry, "Ministry", "Erin").msisdn == ["+12025550122"]
+    assert registry.lookup("+12025550122") == [Match("Ministry", "Erin", "+12025550122")]

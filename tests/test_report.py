@@ -269,3 +269,67 @@ def test_rerunning_into_the_same_case_directory_replaces_the_outputs(hunt: Hunt,
     assert [f.event_count for f in second.findings] == [f.event_count for f in first.findings]
     files = json.loads((out / "run.json").read_text(encoding="utf-8"))["files"]
     assert {Path(f["path"]).name: f["read"] for f in files} == {"edge-r1.log": 3, "cdr_audit.jsonl": len(CDR)}
+
+
+def test_a_finding_with_more_entity_values_than_the_cap_is_cut_and_the_run_warns(tmp_path: Path) -> None:
+    from seawall.detect.base import MAX_ENTITY_VALUES
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    numbers = [f"+4470000{i:05d}" for i in range(MAX_ENTITY_VALUES + 50)]
+    (evidence / "cdr_audit.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {
+                    "@timestamp": "2025-10-08T03:05:00Z",
+                    "event": {"dataset": "cdr.audit", "action": "cdr.export"},
+                    "host": {"name": "cdr-db1"},
+                    "destination": {"ip": "203.0.113.66"},
+                    "telecom": {"msisdn": number},
+                }
+            )
+            + "\n"
+            for number in numbers
+        ),
+        encoding="utf-8",
+    )
+    # Values tie on count and are then ordered by value: the last number is past the cut.
+    registry = tmp_path / "people.csv"
+    registry.write_text(
+        f"organisation,person,role,msisdn,imsi,email,notify_email\nTelco,Late Number,,{numbers[-1]},,,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "case"
+    result = run_hunt(HuntRequest(evidence=evidence, out=out, registry=registry))
+
+    (export,) = [f for f in result.findings if f.rule_id == EXPORT_ID]
+    assert export.event_count == len(numbers)
+    assert export.truncated_entities == {"subscriber": len(numbers)}
+    assert len(export.entities["subscriber"]) == MAX_ENTITY_VALUES
+    assert "destination_ip" not in export.truncated_entities
+    warnings = [w for w in result.warnings if export.id in w]
+    assert len(warnings) == 1
+    assert f"{len(numbers):,}" in warnings[0] and "subscriber" in warnings[0]
+    assert "scope.json may miss people" in warnings[0]
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["warnings"] == result.warnings
+
+
+def test_a_case_directory_inside_the_evidence_folder_is_not_read_as_evidence(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "edge-r1.log").write_text(SYSLOG, encoding="utf-8")
+    (evidence / "cdr_audit.jsonl").write_text("\n".join(json.dumps(r) for r in CDR) + "\n", encoding="utf-8")
+    out = evidence / "case"
+    reference = dt.datetime(2025, 10, 9, tzinfo=dt.UTC)
+    runs = []
+    for _ in range(2):
+        result = run_hunt(HuntRequest(evidence=evidence, out=out, registry=REGISTRY, reference_time=reference))
+        files = json.loads((out / "run.json").read_text(encoding="utf-8"))["files"]
+        assert [f["path"] for f in files if Path(f["path"]).is_relative_to(out)] == []
+        assert sorted(Path(f["path"]).name for f in files) == ["cdr_audit.jsonl", "edge-r1.log"]
+        runs.append(result)
+    first, second = runs
+    assert (out / "findings.jsonl").exists() and (out / "workspace.duckdb").exists()
+    assert len(second.findings) == len(first.findings) > 0
+    assert [(f.rule_id, f.event_count) for f in second.findings] == [(f.rule_id, f.event_count) for f in first.findings]
+    assert second.events_stored == first.events_stored

@@ -853,3 +853,83 @@ def test_sigmahq_clear_logs_rule_does_not_fire_without_clear_logging(shared_data
         workspace.close()
     assert not any(s.item.endswith("cisco_cli_clear_logs.yml)") for s in ctx.skipped)
     assert [f for f in findings if f.rule_id == CLEAR_LOGS_ID] == []
+
+
+def test_keywords_search_the_decoded_message_of_json_lines_events(tmp_path: Path) -> None:
+    r"""The raw JSON line holds C:\\Windows, \"hi\" and caf\u00e9; keywords search the decoded text."""
+    events = write_events(
+        tmp_path / "cdr.jsonl",
+        [
+            ("dec-1", {"message": r"ran C:\Windows\System32\cmd.exe /c whoami"}),
+            ("dec-2", {"message": 'the operator did say "hi" to the switch'}),
+            ("dec-3", {"message": "login from the café wifi"}),
+            ("dec-4", {"message": "nothing to see here"}),
+        ],
+    )
+    assert "\\u00e9" in events.read_text(encoding="utf-8")  # json.dumps escapes non-ASCII
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    keywords = {"kw_path": r"'C:\Windows\System32'", "kw_quote": "'say \"hi\"'", "kw_accent": "café"}
+    for name, keyword in keywords.items():
+        detection = f"keywords:\n  - {keyword}\ncondition: keywords\n"
+        (rules / f"{name}.yml").write_text(rule_yaml(name, detection), encoding="utf-8")
+    with Workspace(None) as workspace:
+        ingest([events], workspace)
+        ctx = HuntContext(rule_paths=[rules])
+        findings = list(SigmaDetector().run(workspace, ctx))
+    run = Run(events, findings, ctx, workspace)
+    assert run.tids("kw_path") == {"dec-1"}
+    assert run.tids("kw_quote") == {"dec-2"}
+    assert run.tids("kw_accent") == {"dec-3"}
+
+
+def test_builtin_rules_passed_again_run_once_and_the_copies_are_skipped(tmp_path: Path) -> None:
+    from seawall.detect.sigma import builtin_rules
+
+    events = write_events(
+        tmp_path / "cdr.jsonl",
+        [("x-1", {"event.action": "cdr.export", "destination.ip": "203.0.113.66", "host.name": "cdr-db1"})],
+    )
+    with Workspace(None) as workspace:
+        ingest([events], workspace)
+        ctx = HuntContext(rule_paths=[builtin_rules()])
+        findings = list(SigmaDetector().run(workspace, ctx))
+    assert [f.rule_id for f in findings] == ["b0d6e133-c456-4896-b324-5b219bbfa394"]
+    assert ctx.ran["sigma"] == 2  # the two CDR rules, once each
+    copies = [s for s in ctx.skipped if "same rule id" in s.reason]
+    assert len(copies) == len(list(builtin_rules().glob("*.yml")))
+    assert len([s for s in copies if "cdr_external_export.yml" in s.item]) == 1
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "unknown_action.yml",  # invalid top-level action: pySigma reports it for the collection only
+        "missing_sections.yml",  # invalid rules: pySigma reports their errors for the rule and the collection
+        "unknown_modifier.yml",
+    ],
+)
+def test_invalid_rule_file_is_reported_once(small_store: Workspace, filename: str) -> None:
+    ctx = HuntContext(rule_paths=[FIXTURES / "invalid" / filename])
+    list(SigmaDetector().run(small_store, ctx))
+    skips = [s for s in ctx.skipped if filename in s.item]
+    assert len(skips) == 1, skips
+
+
+def test_rule_naming_a_field_absent_from_the_store_runs_with_a_note(small_store: Workspace, tmp_path: Path) -> None:
+    rule = tmp_path / "absent_field.yml"
+    detection = """
+        selection:
+          grp: meta
+        filter:
+          no.such.field: drop
+        condition: selection and not filter
+    """
+    rule.write_text(rule_yaml("absent_field", detection), encoding="utf-8")
+    ctx = HuntContext(rule_paths=[rule])
+    findings = list(SigmaDetector().run(small_store, ctx))
+    assert [f.event_count for f in findings if f.rule_id == rule_id("absent_field")] == [1]
+    assert not [s for s in ctx.skipped if "absent_field.yml" in s.item]
+    notes = [n for n in ctx.notes if "absent_field.yml" in n.item]
+    assert len(notes) == 1
+    assert notes[0].detector == "sigma" and "no.such.field" in notes[0].reason

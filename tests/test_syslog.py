@@ -524,3 +524,20 @@ def test_elastic_cisco_ios_expected_fields(shared_data):
                 assert ours["host.name"] == syslog["hostname"], (log.name, ours["event.original"])
                 compared_hosts += 1
     assert compared_hosts >= 3  # fqdn, and the two numeric hostnames with a BSD header
+
+
+def _notes(path: Path, options: ReadOptions) -> list[str]:
+    return [note for batch in SYSLOG.parse(path, options) for note in batch.notes]
+
+
+def test_yearless_timestamps_dated_from_the_modification_time_are_noted(tmp_path, fixtures):
+    path = tmp_path / "auth.log"
+    path.write_text("Jun 14 15:16:01 host sshd[1]: one\nJun 14 15:16:02 host sshd[1]: two\n")
+    notes = _notes(path, ReadOptions())
+    assert any("modification time" in n and "--year" in n for n in notes), notes
+    # with a reference time given the year is not a guess: no note
+    assert not any("modification time" in n for n in _notes(path, ReadOptions(reference_time=ts(2024, 12, 31))))
+    # RFC 5424 timestamps carry their year: no note
+    assert not any(
+        "modification time" in n for n in _notes(fixtures / "sources" / "rfc5424_examples.log", ReadOptions())
+    )
