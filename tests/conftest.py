@@ -22,6 +22,10 @@ if os.environ.get("CI"):
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The keys every line of findings.jsonl carries, as the hunt's output is specified.
+FINDING_KEYS = frozenset(
+    {"rule_id", "title", "severity", "techniques", "first_seen", "last_seen", "entities", "evidence", "description"}
+)
 REGISTRIES = FIXTURES / "detect" / "registry"
 SHARED_DATA = Path(os.environ.get("SEAWALL_SHARED_DATA", ROOT.parent / "shared" / "data"))
 

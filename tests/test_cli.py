@@ -9,20 +9,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import FIXTURES
+from conftest import FINDING_KEYS, FIXTURES
 
 CLI = FIXTURES / "cli"
-FINDING_KEYS = {
-    "rule_id",
-    "title",
-    "severity",
-    "techniques",
-    "first_seen",
-    "last_seen",
-    "entities",
-    "evidence",
-    "description",
-}
 
 
 def seawall(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import FINDING_KEYS
 
 from seawall.hunt import HuntRequest, HuntResult, run_hunt
 
@@ -67,18 +68,6 @@ CDR = [
         "message": "query by msisdn",
     },
 ]
-
-FINDING_KEYS = {
-    "rule_id",
-    "title",
-    "severity",
-    "techniques",
-    "first_seen",
-    "last_seen",
-    "entities",
-    "evidence",
-    "description",
-}
 
 
 class Hunt:
