@@ -260,7 +260,7 @@ def test_rerunning_into_the_same_case_directory_replaces_the_outputs(hunt: Hunt,
     assert {Path(f["path"]).name: f["read"] for f in files} == {"edge-r1.log": 3, "cdr_audit.jsonl": len(CDR)}
 
 
-def test_a_finding_with_more_entity_values_than_the_cap_is_cut_and_the_run_warns(tmp_path: Path) -> None:
+def test_a_cut_entity_list_keeps_registered_identifiers_and_the_run_warns(tmp_path: Path) -> None:
     from seawall.detect.base import MAX_ENTITY_VALUES
 
     evidence = tmp_path / "evidence"
@@ -299,8 +299,14 @@ def test_a_finding_with_more_entity_values_than_the_cap_is_cut_and_the_run_warns
     warnings = [w for w in result.warnings if export.id in w]
     assert len(warnings) == 1
     assert f"{len(numbers):,}" in warnings[0] and "subscriber" in warnings[0]
-    assert "scope.json may miss people" in warnings[0]
+    assert "registry's people always among them" in warnings[0]
     assert json.loads((out / "run.json").read_text(encoding="utf-8"))["warnings"] == result.warnings
+    # Past the cut by frequency and order, but a registered identifier: kept, so in scope.
+    assert numbers[-1] in export.entities["subscriber"]
+    scope = json.loads((out / "scope.json").read_text(encoding="utf-8"))
+    assert [(o["name"], [p["name"] for p in o["people"]]) for o in scope["organisations"]] == [
+        ("Telco", ["Late Number"])
+    ]
 
 
 def test_a_case_directory_inside_the_evidence_folder_is_not_read_as_evidence(tmp_path: Path) -> None:

@@ -74,7 +74,12 @@ def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult
     if request.out.exists() and not request.out.is_dir():
         raise SeawallError(f"{request.out}: exists and is not a folder; --out needs a folder for the case")
     registry = Registry.load(request.registry) if request.registry else Registry.empty()
-    ctx = HuntContext(rule_paths=request.rules, intel_paths=request.intel, logsources_path=request.logsources)
+    ctx = HuntContext(
+        rule_paths=request.rules,
+        intel_paths=request.intel,
+        logsources_path=request.logsources,
+        keep_values=registry.keys(),
+    )
     for detector in detectors().values():
         detector.check(ctx)
     files = hunt_files(request)
@@ -122,8 +127,9 @@ def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult
 def _warnings(case: Case) -> list[str]:
     """What a reader of the results must know to not be misled by them."""
     return [
-        f"{f.title} ({f.id}) lists {MAX_ENTITY_VALUES:,} of {total:,} distinct {kind} values: "
-        "scope.json may miss people or organisations named only by the others; query the workspace for all"
+        f"{f.title} ({f.id}) lists {MAX_ENTITY_VALUES:,} of {total:,} distinct {kind} values (the registry's "
+        "people always among them): scope.json may miss organisations named only through domains or networks "
+        "among the rest; query the workspace for all"
         for f in case.findings
         for kind, total in sorted(f.truncated_entities.items())
     ]

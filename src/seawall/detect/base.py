@@ -60,6 +60,9 @@ class HuntContext:
     intel_paths: list[Path] = field(default_factory=list)
     logsources_path: Path | None = None
     max_evidence: int = MAX_EVIDENCE
+    # Entity values (lower case; numbers as bare digits) never cut from a finding's lists,
+    # whatever their frequency: the protected registry's identifiers, so scope sees them.
+    keep_values: frozenset[str] = frozenset()
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[Skipped] = field(default_factory=list)  # content that ran, with something to know about it
     ran: dict[str, int] = field(default_factory=dict)  # detector -> content items run
@@ -118,7 +121,12 @@ class MatchGroup:
     truncated: dict[str, int]  # entity kind -> number of distinct values, where the list was cut
 
 
-def summarise(matched: ibis.Table, group_by: Sequence[str], max_evidence: int = MAX_EVIDENCE) -> list[MatchGroup]:
+def summarise(
+    matched: ibis.Table,
+    group_by: Sequence[str],
+    max_evidence: int = MAX_EVIDENCE,
+    keep: frozenset[str] = frozenset(),
+) -> list[MatchGroup]:
     """Group matching rows by ``group_by`` and collect counts, time range, entities and evidence.
 
     Runs a fixed, small number of queries whatever the number of matches: one aggregate,
@@ -164,7 +172,7 @@ def summarise(matched: ibis.Table, group_by: Sequence[str], max_evidence: int = 
                 text=_shown(row["_text"], row["_length"]),
             )
         )
-    entities, truncated = _entities(matched, keys)
+    entities, truncated = _entities(matched, keys, keep)
     return [
         MatchGroup(
             key={k: row[k] for k in keys},
@@ -180,10 +188,11 @@ def summarise(matched: ibis.Table, group_by: Sequence[str], max_evidence: int = 
 
 
 def _entities(
-    matched: ibis.Table, keys: list[str]
+    matched: ibis.Table, keys: list[str], keep: frozenset[str]
 ) -> tuple[dict[tuple, dict[str, list[str]]], dict[tuple, dict[str, int]]]:
     """Distinct entity values per group, most frequent first, at most MAX_ENTITY_VALUES per
-    kind; and, for each list that was cut, how many distinct values there were."""
+    kind (values in ``keep`` first, so a cut never drops them); and, for each list that was
+    cut, how many distinct values there were."""
     parts = []
     for kind, columns in entity_columns().items():
         for column in columns:
@@ -198,7 +207,14 @@ def _entities(
     values = ibis.union(*parts) if len(parts) > 1 else parts[0]
     counted = values.group_by([*keys, "_kind", "_value"]).aggregate(_n=values.count())
     per_kind = [counted[k] for k in [*keys, "_kind"]]
-    rank = ibis.row_number().over(group_by=per_kind, order_by=[ibis.desc(counted["_n"]), counted["_value"]])
+    if keep:
+        value = counted["_value"]
+        kept = value.lower().isin(sorted(keep)) | value.re_replace("[^0-9]", "").isin(sorted(keep))
+    else:
+        kept = ibis.literal(False)
+    rank = ibis.row_number().over(
+        group_by=per_kind, order_by=[ibis.desc(kept), ibis.desc(counted["_n"]), counted["_value"]]
+    )
     rows = (
         counted.mutate(_rank=rank, _total=counted["_value"].count().over(group_by=per_kind))
         .filter(ibis._["_rank"] < MAX_ENTITY_VALUES)

@@ -157,7 +157,7 @@ class IntelDetector(Detector):
         if not parts:
             return
         matched = ibis.union(*parts, distinct=True) if len(parts) > 1 else parts[0]
-        for group in summarise(matched, ("_ioc_type", "_ioc_value"), ctx.max_evidence):
+        for group in summarise(matched, ("_ioc_type", "_ioc_value"), ctx.max_evidence, ctx.keep_values):
             ind = indicators[(group.key["_ioc_type"], group.key["_ioc_value"])]
             entities = {**group.entities, "indicator": [ind.value]}
             yield Finding(

@@ -166,7 +166,7 @@ class SigmaDetector(Detector):
             ctx.ran[self.name] = ctx.ran.get(self.name, 0) + 1
             matched = events.filter(scope & condition)
             meta = rule_metadata(rule)
-            for group in summarise(matched, GROUP_BY, ctx.max_evidence):
+            for group in summarise(matched, GROUP_BY, ctx.max_evidence, ctx.keep_values):
                 yield Finding(
                     detector=self.name,
                     first_seen=group.first_seen,

@@ -112,6 +112,11 @@ class Registry:
             return cls(_from_yaml(text, path))
         return cls(_from_csv(text, path))
 
+    def keys(self) -> frozenset[str]:
+        """Every person identifier in the normalised form ``lookup`` matches on (lower case,
+        numbers as bare digits): the values detectors must never cut from a finding."""
+        return frozenset(self._index)
+
     def lookup(self, value: str) -> list[Match]:
         """Registry entries named by an observed value (number, IMSI, address, IP, domain)."""
         found: list[Match] = []
