@@ -209,3 +209,11 @@ def test_utf8_byte_order_mark_at_file_start_is_not_part_of_the_first_line(tmp_pa
 def test_gzip_followed_by_zero_padding_reads_its_lines_without_error(tmp_path, padding):
     path = write(tmp_path, gzip.compress(b"one\ntwo\n") + b"\0" * padding, name="padded.gz")
     assert read_all(path) == (["one", "two"], [0, 4], [1, 2])
+
+
+def test_byte_order_mark_read_alone_in_the_first_block_is_not_the_end_of_the_file(tmp_path):
+    path = tmp_path / "bom.log"
+    path.write_bytes(b"\xef\xbb\xbf\x00")
+    chunks = list(iter_line_chunks(path, chunk_bytes=1))
+    assert [v for c in chunks for v in c.lines.to_pylist()] == ["\x00"]
+    assert [v for c in chunks for v in c.offsets.to_pylist()] == [3]

@@ -138,7 +138,9 @@ def iter_line_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Lin
                     yield _split(carry, base, line_base, raw.tell())[0]
                 raise EvidenceError(f"{path}: stream breaks off after {base + len(carry)} bytes: {exc}") from exc
             if first and block.startswith(UTF8_BOM):  # a byte-order mark is not part of the first record
-                block, base = block[len(UTF8_BOM) :], len(UTF8_BOM)
+                first, block, base = False, block[len(UTF8_BOM) :], len(UTF8_BOM)
+                if not block:  # the mark was all this read gave: not the end of the file
+                    continue
             first = False
             if not block:
                 if carry:
