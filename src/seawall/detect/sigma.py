@@ -128,7 +128,8 @@ class SigmaDetector(Detector):
             if rule is None:
                 ctx.skip(self.name, label, error or "not a rule")
                 continue
-            rule_id = rule_metadata(rule)["rule_id"]
+            meta = rule_metadata(rule)
+            rule_id = meta["rule_id"]
             if rule_id in loaded:
                 ctx.skip(self.name, label, f"same rule id as {loaded[rule_id]}, which already ran")
                 continue
@@ -165,7 +166,6 @@ class SigmaDetector(Detector):
                 )
             ctx.ran[self.name] = ctx.ran.get(self.name, 0) + 1
             matched = events.filter(scope & condition)
-            meta = rule_metadata(rule)
             for group in summarise(matched, GROUP_BY, ctx.max_evidence, ctx.keep_values):
                 yield Finding(
                     detector=self.name,
