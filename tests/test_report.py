@@ -133,7 +133,8 @@ def test_expected_findings_are_present(hunt: Hunt) -> None:
     assert guest["techniques"] == ["T1059", "T1610"]
     assert guest["entities"]["host"] == ["edge-r1"]
     assert [e["line"] for e in guest["evidence"]] == [1, 2]
-    assert guest["first_seen"] == "2025-10-08T02:18:55Z" and guest["last_seen"] == "2025-10-08T02:19:30Z"
+    # the device clock (milliseconds) dates the events, not the collector's header
+    assert guest["first_seen"] == "2025-10-08T02:18:55.001000Z" and guest["last_seen"] == "2025-10-08T02:19:30.001000Z"
 
     export = by_rule[EXPORT_ID]
     assert export["severity"] == "critical"
@@ -174,7 +175,8 @@ def test_scope_json_names_the_touched_person_and_only_them(hunt: Hunt) -> None:
         }
     ]
     assert scope["hosts"] == ["cdr-db1", "edge-r1"]
-    assert scope["accounts"] == ["svc_cdr", "svc_export"]
+    assert scope["accounts"] == ["admin", "svc_cdr", "svc_export"]  # admin ran 'guestshell enable'
+
     assert scope["external_ips"] == ["203.0.113.77"]
 
 

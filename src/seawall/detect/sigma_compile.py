@@ -74,31 +74,31 @@ class RuleCompiler:
             return _any([self._node(arg) for arg in node.args])
         if isinstance(node, ConditionNOT):
             return ~self._node(node.args[0])
+        if isinstance(node, ConditionFieldEqualsValueExpression) and node.field is None:
+            return self._keyword(node.value)
         if isinstance(node, ConditionFieldEqualsValueExpression):
             column = self._column(node.field)
             if column is None:
                 return ibis.literal(_matches_absent_field(node.value))
             return self._value(column, node.value).fill_null(False)
         if isinstance(node, ConditionValueExpression):
-            return self._value(self._keyword_text(), _unanchored(node.value)).fill_null(False)
+            return self._keyword(_unanchored(node.value))
         raise Unsupported(f"condition element {type(node).__name__}")
 
-    def _column(self, field: str | None) -> ir.Value | None:
-        if field is None:
-            return self._keyword_text()
+    def _column(self, field: str) -> ir.Value | None:
         name = self._columns.get(field.lower())
         if name is None:
             self.missing_fields.add(field)
             return None
         return self.table[name]
 
-    def _keyword_text(self) -> ir.StringValue:
-        """The text keywords search: the decoded message, else the record as read (JSON
-        records without a message are searched in their raw text)."""
-        present = [self.table[name].cast("string") for name in (MESSAGE, ORIGINAL) if name in self.table.columns]
-        if not present:
+    def _keyword(self, value: object) -> ir.BooleanValue:
+        """A keyword matches the record as read (a device message with its header and
+        ``%FACILITY-SEVERITY-MNEMONIC`` tag; a JSON line as written) or its decoded message."""
+        texts = [self.table[name].cast("string") for name in (ORIGINAL, MESSAGE) if name in self.table.columns]
+        if not texts:
             raise Unsupported("keyword search needs a message or event.original column")
-        return ibis.coalesce(*present) if len(present) > 1 else present[0]
+        return _any([self._value(text, value).fill_null(False) for text in texts])
 
     # -- values -----------------------------------------------------------------
     def _value(self, column: ir.Column, value: object) -> ir.BooleanValue:

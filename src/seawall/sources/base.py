@@ -26,9 +26,12 @@ class ReadOptions:
     ``reference_time`` anchors timestamps that carry no year (RFC 3164): they get the
     reference's year, or the year before when that would put them more than a day after
     the reference. Without it, each file's modification time is the reference.
+    ``timezone`` is the zone of clocks that print none; device clocks that print a known
+    abbreviation (``PDT``, ``CET``) are read in that zone.
     """
 
     reference_time: dt.datetime | None = None
+    timezone: str = "UTC"  # IANA zone for timestamps that carry none (BSD syslog, device clocks)
 
     def reference_for(self, path: Path) -> dt.datetime:
         if self.reference_time is not None:

@@ -14,6 +14,7 @@ so no Python code runs per line.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,9 @@ from seawall.sources.base import (
     quarantine_table,
     register,
 )
+from seawall.sources.clock import clock_parts_sql, clock_sql
 from seawall.sources.conform import split_by_reason
+from seawall.sources.device_messages import catalog, stage_sql
 from seawall.sources.reader import iter_line_chunks
 
 # A pattern without capture groups finds where each header ends (RE2 runs such patterns
@@ -59,10 +62,10 @@ def _sql_list(values: list[str]) -> str:
     return "[" + ", ".join(f"'{v}'" for v in values) + "]"
 
 
-def _yearless(year: str) -> str:
-    """SQL: a BSD timestamp without a year, read in the given year (NULL if no such date)."""
-    formats = "['%Y %b %d %H:%M:%S', '%Y %b %d %H:%M:%S.%f', '%Y %b %d %H:%M:%S.%n']"
-    return f"timezone('UTC', try_strptime({year} || ' ' || ts3, {formats}))"
+def _bsd_time(year: str) -> str:
+    """SQL: a BSD timestamp (its words in ``p3``) in the zone given by $timezone; a reading
+    without a year is read in ``year`` (NULL if there is no such date that year)."""
+    return f"timezone($timezone, {clock_sql('p3', year)})"
 
 
 def _after(text: str, prefix: str) -> str:
@@ -102,17 +105,18 @@ WITH s AS (
         regexp_matches(host3, '[:\\]]$') AS no_host
     FROM g2
 ), g4 AS (
-    SELECT *, h3 <> '' AND NOT regexp_matches(ts3, '^\\d| \\d{{4}} ') AS yearless FROM g3
+    SELECT *, h3 <> '' AND NOT regexp_matches(ts3, '^\\d| \\d{{4}} ') AS yearless,
+        CASE WHEN h3 <> '' AND NOT regexp_matches(ts3, '^\\d') THEN {clock_parts_sql("ts3")} END AS p3
+    FROM g3
 ), t AS (
     SELECT *,
         CASE WHEN no_host THEN host3 || ' ' || rest ELSE rest END AS body,
         CASE
             WHEN h5 <> '' THEN CASE WHEN p5[2] = '-' THEN NULL ELSE TRY_CAST(p5[2] AS TIMESTAMPTZ) END
             WHEN h3 = '' THEN NULL
-            WHEN regexp_matches(ts3, '^\\d') THEN TRY_CAST(ts3 AS TIMESTAMPTZ)
-            WHEN regexp_matches(ts3, ' \\d{{4}} ') THEN timezone('UTC',
-                try_strptime(ts3, ['%b %d %Y %H:%M:%S', '%b %d %Y %H:%M:%S.%f', '%b %d %Y %H:%M:%S.%n']))
-            ELSE {_yearless("$year")}
+            WHEN regexp_matches(ts3, '(?:Z|[+-]\\d\\d:?\\d\\d)$') THEN TRY_CAST(ts3 AS TIMESTAMPTZ)
+            WHEN regexp_matches(ts3, '^\\d') THEN timezone($timezone, TRY_CAST(ts3 AS TIMESTAMP))
+            ELSE {_bsd_time("$year")}
         END AS ts0
     FROM g4
 ), u AS (
@@ -128,7 +132,7 @@ WITH s AS (
         -- a year-less time later than a day after the reference is from the year before
         -- (also when the date does not exist in the reference year: 29 February)
         CASE WHEN yearless AND (ts0 IS NULL OR ts0 > $reference + INTERVAL 1 DAY)
-             THEN {_yearless("$previous_year")} ELSE ts0 END AS ts
+             THEN {_bsd_time("$previous_year")} ELSE ts0 END AS ts
     FROM w
 )
 SELECT
@@ -169,14 +173,80 @@ FROM x
 """
 
 BATCH_ROWS = 8192  # small record batches let DuckDB spread a chunk over all cores
+HELPER_COLUMNS = ["_reason", "_yearless", "_unknown_zone"]
 
 _SNIFF = [re.compile(p) for p in (RFC5424_HEADER, BSD_HEADER, PRI_PREFIX)]
+
+
+class SyslogParser:
+    """Parses batches of syslog lines in one SQL statement: the header, then the device
+    message inside it. Files and the live receiver share it; each owns one."""
+
+    def __init__(self, source: str, timezone: str = "UTC", fmt: str = "syslog") -> None:
+        self.source = source
+        self.timezone = timezone
+        self.fmt = fmt
+        self.sql = stage_sql(f"({PARSE_SQL}) AS parsed", catalog())
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    def parse(
+        self, lines: pa.Array, offsets: pa.Array, numbers: pa.Array, reference: dt.datetime
+    ) -> tuple[pa.Table, pa.Table, list[str]]:
+        """Events, quarantined records and notes for these lines. ``reference`` dates
+        timestamps that carry no year (the year before when more than a day ahead of it)."""
+        chunk = pa.table({"line": lines, "offset": offsets, "number": numbers})
+        self.con.register("chunk", pa.Table.from_batches(chunk.to_batches(max_chunksize=BATCH_ROWS), chunk.schema))
+        params = {
+            "path": self.source,
+            "year": str(reference.year),
+            "previous_year": str(reference.year - 1),
+            "reference": reference,
+            "timezone": self.timezone,
+        }
+        try:
+            parsed = self.con.sql(self.sql, params=params).to_arrow_table()
+        finally:
+            self.con.unregister("chunk")
+        events, quarantined, reasons = split_by_reason(parsed.drop_columns(HELPER_COLUMNS), parsed["_reason"])
+        events = _drop_empty(events)
+        notes = []
+        if pc.any(parsed["_yearless"]).as_py():
+            notes.append(f"timestamps without a year were dated in {reference.year} (or the year before)")
+        if pc.any(parsed["_unknown_zone"]).as_py():
+            notes.append(
+                f"some device clocks name a time zone Seawall does not know; those times were read in {self.timezone} "
+                "(add the zone to content/devices/timezones.yaml or give --timezone)"
+            )
+        quarantine = quarantine_table(
+            reasons,
+            self.source,
+            self.fmt,
+            quarantined["seawall.source.offset"],
+            quarantined["seawall.source.line"],
+            quarantined["event.original"],
+        )
+        return events, quarantine, notes
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _drop_empty(events: pa.Table) -> pa.Table:
+    """Leave out device-message columns no event of the batch has, so a store of Linux logs
+    is not widened by every field a router message could carry."""
+    optional = catalog().columns
+    empty = [name for name in optional if name in events.column_names and events[name].null_count == events.num_rows]
+    return events.drop_columns(empty) if empty else events
 
 
 @register
 class Syslog(SourceFormat):
     name = "syslog"
-    description = "Syslog files: RFC 5424, RFC 3164/BSD (rsyslog, syslog-ng), PRI-prefixed text"
+    description = (
+        "Syslog files: RFC 5424, RFC 3164/BSD (rsyslog, syslog-ng), PRI-prefixed text; "
+        "Cisco IOS/IOS XE/NX-OS/IOS XR, Junos, Arista EOS and Huawei VRP messages structured"
+    )
 
     def sniff(self, head: bytes) -> float:
         lines = complete_lines(head)
@@ -187,44 +257,27 @@ class Syslog(SourceFormat):
 
     def parse(self, path: Path, options: ReadOptions) -> Iterator[ParsedBatch]:
         reference = options.reference_for(path)
-        params = {
-            "path": str(path),
-            "year": str(reference.year),
-            "previous_year": str(reference.year - 1),
-            "reference": reference,
-        }
-        con = duckdb.connect()
-        con.execute("SET TimeZone = 'UTC'")
+        parser = SyslogParser(str(path), options.timezone, self.name)
         try:
             for lines in iter_line_chunks(path):
-                chunk = pa.table({"line": lines.lines, "offset": lines.offsets, "number": lines.numbers})
-                con.register(
-                    "chunk", pa.Table.from_batches(chunk.to_batches(max_chunksize=BATCH_ROWS), schema=chunk.schema)
-                )
-                parsed = con.sql(PARSE_SQL, params=params).to_arrow_table()
-                con.unregister("chunk")
-                events, quarantined, reasons = split_by_reason(
-                    parsed.drop_columns(["_reason", "_yearless"]), parsed["_reason"]
-                )
-                notes = ["some lines are not UTF-8 and were read as Latin-1"] if lines.lossy else []
-                if options.reference_time is None and pc.any(parsed["_yearless"]).as_py():
-                    notes.append(
-                        f"timestamps without a year were dated in {reference.year} (or the year before) from the "
-                        "file's modification time; if the evidence was copied, give --year"
-                    )
+                events, quarantine, notes = parser.parse(lines.lines, lines.offsets, lines.numbers, reference)
+                if options.reference_time is not None:
+                    notes = [n for n in notes if not n.startswith("timestamps without a year")]
+                else:
+                    notes = [
+                        n + " from the file's modification time; if the evidence was copied, give --year"
+                        if n.startswith("timestamps without a year")
+                        else n
+                        for n in notes
+                    ]
+                if lines.lossy:
+                    notes.insert(0, "some lines are not UTF-8 and were read as Latin-1")
                 yield ParsedBatch(
                     events=events,
-                    quarantine=quarantine_table(
-                        reasons,
-                        str(path),
-                        self.name,
-                        quarantined["seawall.source.offset"],
-                        quarantined["seawall.source.line"],
-                        quarantined["event.original"],
-                    ),
-                    records=parsed.num_rows,
+                    quarantine=quarantine,
+                    records=events.num_rows + quarantine.num_rows,
                     position=lines.position,
                     notes=notes,
                 )
         finally:
-            con.close()
+            parser.close()
