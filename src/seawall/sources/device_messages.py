@@ -26,7 +26,7 @@ from seawall.store.schema import CORE_COLUMNS, quote
 # Cisco-style tag: %FACILITY[-SUBFACILITY]-SEVERITY-MNEMONIC: (IOS XR puts a space before
 # the colon; some switch families use a letter for the severity). Huawei: %%vvMOD/s/BRIEF(l)[n]:
 CISCO_TAG = r"%[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*-[0-7A-Z]-[A-Za-z0-9_]+ ?:"
-HUAWEI_TAG = r"%%\d\d[A-Za-z0-9_]+/\d/[A-Za-z0-9_]+(?:\([a-z]+\))?(?:\[\d+\])?:"
+HUAWEI_TAG = r"%%\d\d[A-Za-z0-9_]+/\d/[A-Za-z0-9_]+(?:\([a-z]+\)|\[[a-z]+\])?(?:\[\d+\]|\(\d+\))?:"
 JUNOS_TAG = r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+: "
 JUNOS_CODE = r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$"
 
@@ -43,6 +43,7 @@ TAIL_FIELDS = (
     r"(?: *(?P<proc>[A-Za-z_][\w.-]*)\[(?P<pid>\d+)\]:)? *$"
 )
 TAIL_GROUPS = ["marker", "clock", "zone", "proc", "pid"]
+XR_NODE = r"[A-Za-z0-9]+(?:/[A-Za-z0-9]+){2,}"
 SEVERITY_NAMES = ["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"]
 CLOCK_MARKERS = {"*": "not synchronised", ".": "synchronisation lost"}
 
@@ -76,6 +77,7 @@ class Catalog:
     vendors: dict[str, dict[str, str]]
     arista_agents: tuple[str, ...]
     junos_prefixes: tuple[str, ...]
+    junos_daemons: tuple[str, ...]
     junos_structured_data: dict[str, str]
     matchers: tuple[Matcher, ...]
     columns: tuple[str, ...] = field(default=())  # every column an entry can fill
@@ -128,6 +130,7 @@ def parse_catalog(data: dict, origin: str) -> Catalog:
         vendors=data["vendors"],
         arista_agents=tuple(data.get("arista_agents") or ()),
         junos_prefixes=tuple(data.get("junos_prefixes") or ()),
+        junos_daemons=tuple(data.get("junos_daemons") or ()),
         junos_structured_data=dict(data.get("junos_structured_data") or {}),
         matchers=tuple(matchers),
         columns=tuple(sorted(columns | set(data.get("junos_structured_data", {}).values()))),
@@ -202,7 +205,7 @@ def stage_sql(parsed: str, cat: Catalog) -> str:
     # Nested CASEs: a pattern runs only on rows whose vendor and code select its entry.
     entries = [[m for m in matchers if m.entry == e] for e in dict.fromkeys(m.entry for m in matchers)]
     match_arms = "\n".join(
-        f"WHEN _code IN ({', '.join(map(sql_text, group[0].codes))}) AND _vendor IN ({', '.join(map(sql_text, group[0].vendors))}) "
+        f"WHEN _key IN ({', '.join(map(sql_text, group[0].codes))}) AND _vendor IN ({', '.join(map(sql_text, group[0].vendors))}) "
         "THEN CASE "
         + " ".join(f"WHEN regexp_matches(_body, {sql_text(m.pattern)}) THEN {m.number}" for m in group)
         + " END"
@@ -255,9 +258,10 @@ WITH d1 AS (
                      WHEN "process.name" IN ({", ".join(map(sql_text, cat.arista_agents))}) THEN 'arista'
                      ELSE 'cisco' END
             WHEN regexp_matches(coalesce("log.syslog.msgid", ''), {sql_text(JUNOS_CODE)})
-                 AND (contains(coalesce("log.syslog.structured_data", ''), 'junos@2636')
+                 AND (contains(coalesce("log.syslog.structured_data", ''), '[junos@')
                       OR regexp_matches("log.syslog.msgid", {sql_text("^" + junos_prefix)})) THEN 'juniper'
-            WHEN _jtag <> '' AND regexp_matches(_jtag, {sql_text("^" + junos_prefix)}) THEN 'juniper'
+            WHEN _jtag <> '' AND (regexp_matches(_jtag, {sql_text("^" + junos_prefix)})
+                                  OR "process.name" IN ({", ".join(map(sql_text, cat.junos_daemons))})) THEN 'juniper'
         END AS _vendor
     FROM d2
 ), d4 AS (
@@ -277,16 +281,19 @@ WITH d1 AS (
 ), d4b AS (
     SELECT *,
         _pre[1:length(_pre) - length(_tail)] AS _head,
+        -- stack members log %FACILITY-SWn-SEVERITY-MNEMONIC: the catalog knows them without -SWn
+        CASE WHEN _vendor IN ('cisco', 'arista') THEN regexp_replace(_code, '-SW\\d+-', '-') ELSE _code END AS _key,
         regexp_extract(_tail, {sql_text(TAIL_FIELDS)}, {sql_list(TAIL_GROUPS)}) AS _px
     FROM d4
 ), d5 AS (
     SELECT *,
         CASE WHEN _vendor IS NOT NULL THEN CASE {match_arms or "WHEN FALSE THEN 0"} END END AS _m,
         string_split(trim(_head), ' ') AS _tokens,
+        _vendor IN ('cisco', 'arista') AND regexp_full_match(coalesce("process.name", ''), {sql_text(XR_NODE)}) AS _xr_node,
         CASE WHEN _px.clock <> '' THEN {clock_parts_sql("_px.clock")} END AS _clock,
         {zone_map}[upper(_px.zone)] AS _zone_minutes,
-        CASE WHEN _vendor IN ('cisco', 'arista') THEN string_split(_code, '-') END AS _parts,
-        CASE WHEN _vendor IN ('cisco', 'arista') THEN TRY_CAST(string_split(_code, '-')[-2] AS INTEGER)
+        CASE WHEN _vendor IN ('cisco', 'arista') THEN string_split(_key, '-') END AS _parts,
+        CASE WHEN _vendor IN ('cisco', 'arista') THEN TRY_CAST(string_split(_key, '-')[-2] AS INTEGER)
              WHEN _vendor = 'huawei' THEN TRY_CAST(split_part(_code, '/', 2) AS INTEGER) END AS _severity
     FROM d4b
 ), d6 AS (
@@ -300,14 +307,15 @@ WITH d1 AS (
              THEN {_zoned_sql(clock_sql("_clock", "$previous_year"))} ELSE _dt0 END AS _device_time
     FROM d6
 )
-SELECT * EXCLUDE ({", ".join(quote(c) for c in passthrough)}, _tag, _pre, _jtag, _vendor, _code, _body, _tail, _head, _px, _m,
-                  _tokens, _clock, _zone_minutes, _parts, _severity, _dt0, _device_time, _yearless
+SELECT * EXCLUDE ({", ".join(quote(c) for c in passthrough)}, _tag, _pre, _jtag, _vendor, _code, _key, _body, _tail, _head, _px, _m,
+                  _tokens, _xr_node, _clock, _zone_minutes, _parts, _severity, _dt0, _device_time, _yearless
                   {"".join(f", _s{m.number}" for m in matchers)}),
     coalesce(_device_time, "@timestamp") AS "@timestamp",
     CASE WHEN _device_time IS NOT NULL THEN "@timestamp" END AS "event.created",
     coalesce("host.name", nullif(rtrim(list_filter(_tokens,
-        lambda t: NOT regexp_full_match(t, '\\d+:?|:|[*.].*|[A-Za-z0-9]+(?:/[A-Za-z0-9]+){{2,}}:?'))[-1], ':'), '')) AS "host.name",
-    coalesce("process.name", nullif(_px.proc, '')) AS "process.name",
+        lambda t: NOT regexp_full_match(t, '\\d+:?|:|[*.].*|[A-Za-z0-9]+(?:/[A-Za-z0-9]+){{2,}}:?|[\\d:.]+|(?:\\d+[ywdhms])+:?'))[-1], ':'), '')) AS "host.name",
+    -- an IOS XR node ("RP/0/RSP0/CPU0:") where BSD syslog expects a tag is not the process
+    CASE WHEN _xr_node THEN nullif(_px.proc, '') ELSE coalesce("process.name", nullif(_px.proc, '')) END AS "process.name",
     coalesce("process.pid", TRY_CAST(nullif(_px.pid, '') AS BIGINT)) AS "process.pid",
     CASE WHEN _vendor IS NOT NULL THEN _body ELSE message END AS message,
     coalesce({by_vendor("dataset")}, "event.dataset") AS "event.dataset",
@@ -321,7 +329,8 @@ SELECT * EXCLUDE ({", ".join(quote(c) for c in passthrough)}, _tag, _pre, _jtag,
     {sql_list(SEVERITY_NAMES)}[_severity + 1] AS "log.level",
     TRY_CAST(rtrim(list_filter(_tokens, lambda t: regexp_full_match(t, '\\d+:'))[-1], ':') AS BIGINT) AS "event.sequence",
     CASE _px.marker WHEN '*' THEN {sql_text(CLOCK_MARKERS["*"])} WHEN '.' THEN {sql_text(CLOCK_MARKERS["."])} END AS "observer.clock.state",
-    nullif(regexp_extract(_head, '([A-Za-z0-9]+(?:/[A-Za-z0-9]+){{2,}}):\\s*$', 1), '') AS "observer.node",
+    CASE WHEN _xr_node THEN "process.name"
+         ELSE nullif(regexp_extract(_head, '({XR_NODE}):\\s*$', 1), '') END AS "observer.node",
     _px.zone <> '' AND _zone_minutes IS NULL AS _unknown_zone,
     _yearless OR coalesce(len(_clock) = 3, FALSE) AS _yearless,
     {", ".join(event_outputs)},

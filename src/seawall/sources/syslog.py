@@ -33,7 +33,7 @@ from seawall.sources.base import (
 )
 from seawall.sources.clock import clock_parts_sql, clock_sql
 from seawall.sources.conform import split_by_reason
-from seawall.sources.device_messages import catalog, stage_sql
+from seawall.sources.device_messages import CISCO_TAG, HUAWEI_TAG, catalog, stage_sql
 from seawall.sources.reader import iter_line_chunks
 
 # A pattern without capture groups finds where each header ends (RE2 runs such patterns
@@ -45,8 +45,10 @@ RFC5424_HEADER = (
 )
 BSD_HEADER = (
     r"^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ 0-3]?\d(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d{1,9})?"
-    r"|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) +\S+(?: |$)"
+    r"|\d{4} [A-Z][a-z]{2} [ 0-3]?\d \d\d:\d\d:\d\d(?:\.\d{1,9})?"  # NX-OS logfile: year first
+    r"|\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) +\S+(?: |$)"
 )
+DEVICE_TAG = (HUAWEI_TAG + "|" + CISCO_TAG).replace("'", "''")
 TAG_PREFIX = r"^[A-Za-z_/.][^\s\[\]:]*(?:\[[^\]\s]*\])?: ?"
 PRI_PREFIX = r"^<\d{1,3}>"
 
@@ -106,7 +108,7 @@ WITH s AS (
     FROM g2
 ), g4 AS (
     SELECT *, h3 <> '' AND NOT regexp_matches(ts3, '^\\d| \\d{{4}} ') AS yearless,
-        CASE WHEN h3 <> '' AND NOT regexp_matches(ts3, '^\\d') THEN {clock_parts_sql("ts3")} END AS p3
+        CASE WHEN h3 <> '' AND NOT regexp_matches(ts3, '^\\d{{4}}[-/]') THEN {clock_parts_sql("ts3")} END AS p3
     FROM g3
 ), t AS (
     SELECT *,
@@ -115,7 +117,7 @@ WITH s AS (
             WHEN h5 <> '' THEN CASE WHEN p5[2] = '-' THEN NULL ELSE TRY_CAST(p5[2] AS TIMESTAMPTZ) END
             WHEN h3 = '' THEN NULL
             WHEN regexp_matches(ts3, '(?:Z|[+-]\\d\\d:?\\d\\d)$') THEN TRY_CAST(ts3 AS TIMESTAMPTZ)
-            WHEN regexp_matches(ts3, '^\\d') THEN timezone($timezone, TRY_CAST(ts3 AS TIMESTAMP))
+            WHEN regexp_matches(ts3, '^\\d{{4}}[-/]') THEN timezone($timezone, TRY_CAST(replace(ts3, '/', '-') AS TIMESTAMP))
             ELSE {_bsd_time("$year")}
         END AS ts0
     FROM g4
@@ -163,7 +165,9 @@ SELECT
     number AS "seawall.source.line",
     CASE
         WHEN v5 AND h5 = '' THEN 'malformed RFC 5424 header'
-        WHEN h5 = '' AND h3 = '' AND p0 = '' THEN 'no syslog header (neither PRI nor timestamp and host)'
+        -- a device's own log buffer (show logging) has no syslog header, only the device's
+        WHEN h5 = '' AND h3 = '' AND p0 = '' AND NOT regexp_matches(line, '{DEVICE_TAG}')
+            THEN 'no syslog header (neither PRI nor timestamp and host) and no device message tag'
         WHEN pri > 191 THEN 'PRI out of range (0-191)'
         WHEN ts IS NULL AND (p5[2] <> '-' OR h3 <> '')
             THEN 'unreadable timestamp ''' || coalesce(p5[2], ts3) || ''''
