@@ -225,3 +225,31 @@ def test_export_of_a_file_that_is_not_a_workspace_exits_2(tmp_path: Path) -> Non
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert "not a readable Seawall workspace" in _said(result)
+
+
+def test_timezone_reads_zoneless_clocks_in_that_zone(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "r1.log").write_text(
+        "<189>Mar  3 01:02:03 pe-r7 12: Mar  3 01:02:03.500: %SYS-5-CONFIG_I: Configured from console by ops on vty0 (10.9.9.9)\n"
+        "<189>Mar  3 01:02:04 pe-r7 13: Mar  3 01:02:04.000 CET: %SYS-6-LOGOUT: User ops has exited tty session 2(10.9.9.9)\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "case"
+    done = seawall("hunt", str(evidence), "--out", str(out), "--year", "2025", "--timezone", "America/New_York", "-q")
+    assert done.returncode == 0, done.stderr
+    seawall("export", str(out / "workspace.duckdb"), "--parquet", str(tmp_path / "pq"))
+    rows = pq.read_table(tmp_path / "pq" / "events.parquet").to_pylist()
+    stamps = {r["event.code"]: r["@timestamp"].isoformat() for r in rows}
+    assert stamps == {
+        "SYS-5-CONFIG_I": "2025-03-03T06:02:03.500000+00:00",  # New York is UTC-5 in March before DST
+        "SYS-6-LOGOUT": "2025-03-03T00:02:04+00:00",  # the device said CET (UTC+1): its zone wins
+    }
+
+
+def test_unknown_timezone_is_a_usage_error(tmp_path: Path) -> None:
+    done = seawall(
+        "hunt", str(FIXTURES / "cli" / "evidence"), "--out", str(tmp_path / "c"), "--timezone", "Mars/Olympus"
+    )
+    assert done.returncode == 2
+    assert "unknown time zone" in done.stderr + done.stdout

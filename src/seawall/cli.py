@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import zoneinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -56,6 +57,14 @@ def _format(value: str | None) -> str | None:
 
     if value is not None and value not in formats():
         raise typer.BadParameter(f"choose one of: {', '.join(sorted(formats()))}")
+    return value
+
+
+def _zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise typer.BadParameter(f"unknown time zone {value!r}; give an IANA name such as UTC or Europe/Paris") from exc
     return value
 
 
@@ -120,9 +129,19 @@ def hunt(
         int | None,
         typer.Option(
             metavar="YEAR",
-            help="Year for timestamps that have none (RFC 3164). Default: from each file's modification time.",
+            help="Year for timestamps that have none (RFC 3164, device clocks). Default: from each file's "
+            "modification time (the year before when that would put a time more than a day later).",
         ),
     ] = None,
+    timezone: Annotated[
+        str,
+        typer.Option(
+            metavar="ZONE",
+            callback=_zone,
+            help="Time zone (IANA name, e.g. Europe/Paris) of clocks that print none: BSD syslog headers and "
+            "device clocks without a zone. Device clocks that print a known zone (UTC, CET, PDT...) keep theirs.",
+        ),
+    ] = "UTC",
     fmt: Annotated[
         str | None,
         typer.Option(
@@ -176,6 +195,7 @@ def hunt(
         logsources=logsources,
         workspace=workspace,
         reference_time=reference,
+        timezone=timezone,
         forced_format=fmt,
     )
     try:

@@ -31,6 +31,7 @@ class HuntRequest:
     logsources: Path | None = None
     workspace: Path | None = None  # default: OUT/workspace.duckdb
     reference_time: dt.datetime | None = None
+    timezone: str = "UTC"  # zone of clocks that print none
     forced_format: str | None = None  # read every file as this format instead of recognising it
     window: dt.timedelta = dt.timedelta(hours=72)
 
@@ -92,7 +93,7 @@ def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult
         ingested = ingest(
             files,
             workspace,
-            ReadOptions(reference_time=request.reference_time),
+            ReadOptions(reference_time=request.reference_time, timezone=request.timezone),
             forced_format=request.forced_format,
             on_file=hooks.on_file,
             on_progress=hooks.on_progress,
