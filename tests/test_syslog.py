@@ -541,3 +541,17 @@ def test_yearless_timestamps_dated_from_the_modification_time_are_noted(tmp_path
     assert not any(
         "modification time" in n for n in _notes(fixtures / "sources" / "rfc5424_examples.log", ReadOptions())
     )
+
+
+def test_line_over_64_kib_is_quarantined_with_its_size(tmp_path):
+    long = "<189>Oct  8 02:18:55 edge-r1 sshd[1]: " + "A" * (64 << 10)
+    events, quarantined, read = parse_text(tmp_path, f"{long}\n<189>Oct  8 02:18:56 edge-r1 sshd[1]: ok\n")
+    assert read == 2 and [e["message"] for e in events] == ["ok"]
+    assert quarantined[0]["reason"] == f"line of {len(long)} bytes, over the 64 KiB a syslog message can be"
+    assert quarantined[0]["record"] == long and quarantined[0]["seawall.source.line"] == 1
+
+
+def test_line_just_under_64_kib_is_an_event(tmp_path):
+    line = "<189>Oct  8 02:18:55 edge-r1 sshd[1]: " + "A" * ((64 << 10) - 40)
+    assert len(line.encode()) <= 64 << 10
+    assert parse_one(tmp_path, line)["message"].startswith("AAAA")

@@ -51,6 +51,7 @@ BSD_HEADER = (
 DEVICE_TAG = (HUAWEI_TAG + "|" + CISCO_TAG).replace("'", "''")
 TAG_PREFIX = r"^[A-Za-z_/.][^\s\[\]:]*(?:\[[^\]\s]*\])?: ?"
 PRI_PREFIX = r"^<\d{1,3}>"
+MAX_LINE_BYTES = 64 << 10  # RFC 5425/6587 receivers need not take more; longer is garbage or abuse
 
 FACILITIES = [
     "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
@@ -164,6 +165,8 @@ SELECT
     "offset" AS "seawall.source.offset",
     number AS "seawall.source.line",
     CASE
+        WHEN strlen(line) > {MAX_LINE_BYTES}
+            THEN 'line of ' || strlen(line) || ' bytes, over the 64 KiB a syslog message can be'
         WHEN v5 AND h5 = '' THEN 'malformed RFC 5424 header'
         -- a device's own log buffer (show logging) has no syslog header, only the device's
         WHEN h5 = '' AND h3 = '' AND p0 = '' AND NOT regexp_matches(line, '{DEVICE_TAG}')
