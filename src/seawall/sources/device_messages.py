@@ -12,16 +12,14 @@ line only ever meets the few regular expressions written for its message.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
-import duckdb
 import yaml
 
-from seawall.errors import ContentError
 from seawall.sources.clock import clock_parts_sql, clock_sql
-from seawall.store.schema import CORE_COLUMNS, quote
+from seawall.sources.device_catalog import Catalog
+from seawall.store.schema import quote
 
 # Cisco-style tag: %FACILITY[-SUBFACILITY]-SEVERITY-MNEMONIC: (IOS XR puts a space before
 # the colon; some switch families use a letter for the severity). Huawei: %%vvMOD/s/BRIEF(l)[n]:
@@ -47,9 +45,6 @@ XR_NODE = r"[A-Za-z0-9]+(?:/[A-Za-z0-9]+){2,}"
 SEVERITY_NAMES = ["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"]
 CLOCK_MARKERS = {"*": "not synchronised", ".": "synchronisation lost"}
 
-EVENT_FIELDS = ("action", "category", "type", "outcome")
-_GROUP_REF = re.compile(r"\{([A-Za-z_]\w*)\}")
-
 
 def sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
@@ -59,127 +54,11 @@ def sql_list(values: list[str] | tuple[str, ...]) -> str:
     return "[" + ", ".join(sql_text(v) for v in values) + "]"
 
 
-@dataclass(frozen=True)
-class Matcher:
-    """One pattern of one catalog entry: the unit a row is matched against."""
-
-    number: int
-    entry: int  # patterns of one entry share vendors, codes and fields
-    vendors: tuple[str, ...]
-    codes: tuple[str, ...]
-    pattern: str
-    groups: tuple[str, ...]
-    values: dict[str, object]  # column or event.<field> -> template(s) or outcome map
-
-
-@dataclass(frozen=True)
-class Catalog:
-    vendors: dict[str, dict[str, str]]
-    arista_agents: tuple[str, ...]
-    junos_prefixes: tuple[str, ...]
-    junos_daemons: tuple[str, ...]
-    junos_structured_data: dict[str, str]
-    matchers: tuple[Matcher, ...]
-    columns: tuple[str, ...] = field(default=())  # every column an entry can fill
-
-
-def _templates(value: object) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
-def _check_pattern(pattern: str, where: str) -> tuple[str, ...]:
-    try:
-        groups = tuple(re.compile(pattern).groupindex)
-        duckdb.sql(f"SELECT regexp_matches('', {sql_text(pattern)})").fetchall()  # RE2 must accept it too
-    except (re.error, duckdb.Error) as exc:
-        raise ContentError(f"{where}: pattern {pattern!r} does not compile: {exc}") from exc
-    return groups
-
-
-def parse_catalog(data: dict, origin: str) -> Catalog:
-    """Validate the catalog: every pattern compiles in RE2, every template names a group."""
-    matchers: list[Matcher] = []
-    columns: set[str] = set()
-    for index, entry in enumerate(data.get("messages") or []):
-        where = f"{origin}: message entry {index + 1} ({', '.join(entry.get('codes') or ['?'])})"
-        if not entry.get("codes") or not entry.get("patterns"):
-            raise ContentError(f"{where}: needs codes and patterns")
-        vendors = tuple(entry.get("vendors") or ["cisco"])
-        unknown = [v for v in vendors if v not in data["vendors"]]
-        if unknown:
-            raise ContentError(f"{where}: unknown vendor(s) {', '.join(unknown)}")
-        values: dict[str, object] = {f"event.{k}": entry[k] for k in EVENT_FIELDS if k in entry}
-        values.update(entry.get("fields") or {})
-        columns.update(entry.get("fields") or {})
-        # After the entry's patterns, an empty one: a variant no pattern knows still gets
-        # the entry's fixed action, category and type (templates with groups stay empty).
-        for pattern in [*entry["patterns"], ""]:
-            groups = _check_pattern(pattern, where)
-            matchers.append(Matcher(len(matchers) + 1, index, vendors, tuple(entry["codes"]), pattern, groups, values))
-        named = {g for m in matchers[-len(entry["patterns"]) - 1 :] for g in m.groups}
-        for column, value in values.items():
-            refs = (
-                list(value)
-                if isinstance(value, dict)
-                else [r for t in _templates(value) for r in _GROUP_REF.findall(t)]
-            )
-            missing = [r for r in refs if r not in named]
-            if missing:
-                raise ContentError(f"{where}: {column} uses {', '.join(missing)}, which no pattern captures")
-    return Catalog(
-        vendors=data["vendors"],
-        arista_agents=tuple(data.get("arista_agents") or ()),
-        junos_prefixes=tuple(data.get("junos_prefixes") or ()),
-        junos_daemons=tuple(data.get("junos_daemons") or ()),
-        junos_structured_data=dict(data.get("junos_structured_data") or {}),
-        matchers=tuple(matchers),
-        columns=tuple(sorted(columns | set(data.get("junos_structured_data", {}).values()))),
-    )
-
-
-@cache
-def catalog() -> Catalog:
-    """The shipped catalog of device messages."""
-    path = resources.files("seawall.content").joinpath("devices/messages.yaml")
-    return parse_catalog(yaml.safe_load(path.read_text(encoding="utf-8")), "devices/messages.yaml")
-
-
 @cache
 def zone_offsets() -> dict[str, int]:
     """Time-zone abbreviations devices print -> minutes east of UTC."""
     path = resources.files("seawall.content").joinpath("devices/timezones.yaml")
     return {str(k).upper(): int(v) for k, v in yaml.safe_load(path.read_text(encoding="utf-8")).items()}
-
-
-def _typed(column: str, expr: str) -> str:
-    sqltype = CORE_COLUMNS.get(column, "VARCHAR")
-    if sqltype in ("INTEGER", "BIGINT"):
-        return f"TRY_CAST({expr} AS {sqltype})"
-    return expr
-
-
-def _template_sql(matcher: Matcher, template: str) -> str:
-    """SQL for one template over matcher's captured struct; NULL unless every group it names took part."""
-    struct = f"_s{matcher.number}"
-    refs = _GROUP_REF.findall(template)
-    if any(r not in matcher.groups for r in refs):
-        return "NULL"  # another pattern of the entry captures it, not this one
-    if not refs:
-        return f"CASE WHEN _m = {matcher.number} THEN {sql_text(template)} END"
-    parts = [sql_text(p) if i % 2 == 0 else f"{struct}.{quote(p)}" for i, p in enumerate(_GROUP_REF.split(template))]
-    present = " AND ".join(f"{struct}.{quote(r)} <> ''" for r in refs)
-    return f"CASE WHEN {present} THEN concat({', '.join(parts)}) END"
-
-
-def _value_sql(matcher: Matcher, value: object) -> str:
-    if isinstance(value, dict):  # {group: {captured value: output}}
-        ((group, mapping),) = value.items()
-        if group not in matcher.groups:
-            return "NULL"
-        arms = " ".join(f"WHEN {sql_text(str(k))} THEN {sql_text(str(v))}" for k, v in mapping.items())
-        return f"CASE {f'_s{matcher.number}'}.{quote(group)} {arms} END"
-    options = [_template_sql(matcher, t) for t in _templates(value)]
-    return options[0] if len(options) == 1 else f"coalesce({', '.join(options)})"
 
 
 def _zoned_sql(naive: str) -> str:
@@ -191,7 +70,10 @@ def _zoned_sql(naive: str) -> str:
 
 def stage_sql(parsed: str, cat: Catalog) -> str:
     """SQL that adds device fields to the rows of the relation ``parsed`` (the syslog header
-    stage's output: "@timestamp", "host.name", "process.name", message, log.syslog.*)."""
+    stage's output: "@timestamp", "host.name", "process.name", message, log.syslog.*):
+    the vendor and code of the message tag, the device's header, and the text after the
+    tag as ``message``. Helper columns ``_vendor`` and ``_key`` (the code the catalog
+    knows) are left for the catalog stage."""
     offsets = zone_offsets()
     zone_map = "MAP {" + ", ".join(f"{sql_text(k)}: {v}" for k, v in offsets.items()) + "}"
     junos_prefix = "(?:" + "|".join(re.escape(p) for p in cat.junos_prefixes) + ")"
@@ -201,43 +83,6 @@ def stage_sql(parsed: str, cat: Catalog) -> str:
         arms = " ".join(f"WHEN {sql_text(v)} THEN {sql_text(info[key])}" for v, info in vendor_rows)
         return f"CASE _vendor {arms} END"
 
-    matchers = cat.matchers
-    # Nested CASEs: a pattern runs only on rows whose vendor and code select its entry.
-    entries = [[m for m in matchers if m.entry == e] for e in dict.fromkeys(m.entry for m in matchers)]
-    match_arms = "\n".join(
-        f"WHEN _key IN ({', '.join(map(sql_text, group[0].codes))}) AND _vendor IN ({', '.join(map(sql_text, group[0].vendors))}) "
-        "THEN CASE "
-        + " ".join(f"WHEN regexp_matches(_body, {sql_text(m.pattern)}) THEN {m.number}" for m in group)
-        + " END"
-        for group in entries
-    )
-    structs = ",\n".join(
-        f"CASE WHEN _m = {m.number} THEN regexp_extract(_body, {sql_text(m.pattern)}, {sql_list(list(m.groups))}) END AS _s{m.number}"
-        if m.groups
-        else f"NULL AS _s{m.number}"
-        for m in matchers
-    )
-
-    def filled(column: str) -> list[str]:
-        return [_value_sql(m, m.values[column]) for m in matchers if column in m.values]
-
-    sd_params = {column: param for param, column in cat.junos_structured_data.items()}
-    outputs: list[str] = []
-    for column in cat.columns:
-        options = filled(column)
-        if column in sd_params:
-            param = re.escape(sd_params[column])
-            options.insert(
-                0,
-                f"""CASE WHEN _vendor = 'juniper' THEN nullif(regexp_extract("log.syslog.structured_data", '\\b{param}="([^"]*)"', 1), '') END""",
-            )
-        combined = "coalesce(" + ", ".join(options or ["NULL"]) + ")"
-        outputs.append(f"{_typed(column, combined)} AS {quote(column)}")
-    event_values = {f"event.{k}": filled(f"event.{k}") for k in EVENT_FIELDS if filled(f"event.{k}")}
-    action_sql = f"lower(coalesce({', '.join(event_values.pop('event.action', ['NULL']))}))"
-    event_outputs = [f'{action_sql} AS "event.action"'] + [
-        f"coalesce({', '.join(opts)}) AS {quote(col)}" for col, opts in event_values.items()
-    ]
     passthrough = ("@timestamp", "host.name", "process.name", "process.pid", "message", "event.dataset")
 
     return f"""
@@ -287,7 +132,6 @@ WITH d1 AS (
     FROM d4
 ), d5 AS (
     SELECT *,
-        CASE WHEN _vendor IS NOT NULL THEN CASE {match_arms or "WHEN FALSE THEN 0"} END END AS _m,
         string_split(trim(_head), ' ') AS _tokens,
         _vendor IN ('cisco', 'arista') AND regexp_full_match(coalesce("process.name", ''), {sql_text(XR_NODE)}) AS _xr_node,
         CASE WHEN _px.clock <> '' THEN {clock_parts_sql("_px.clock")} END AS _clock,
@@ -298,7 +142,6 @@ WITH d1 AS (
     FROM d4b
 ), d6 AS (
     SELECT *,
-        {structs + "," if structs else ""}
         CASE WHEN _clock IS NOT NULL THEN {_zoned_sql(clock_sql("_clock", "$year"))} END AS _dt0
     FROM d5
 ), d7 AS (
@@ -307,9 +150,8 @@ WITH d1 AS (
              THEN {_zoned_sql(clock_sql("_clock", "$previous_year"))} ELSE _dt0 END AS _device_time
     FROM d6
 )
-SELECT * EXCLUDE ({", ".join(quote(c) for c in passthrough)}, _tag, _pre, _jtag, _vendor, _code, _key, _body, _tail, _head, _px, _m,
-                  _tokens, _xr_node, _clock, _zone_minutes, _parts, _severity, _dt0, _device_time, _yearless
-                  {"".join(f", _s{m.number}" for m in matchers)}),
+SELECT * EXCLUDE ({", ".join(quote(c) for c in passthrough)}, _tag, _pre, _jtag, _vendor, _code, _key, _body, _tail, _head, _px,
+                  _tokens, _xr_node, _clock, _zone_minutes, _parts, _severity, _dt0, _device_time, _yearless),
     coalesce(_device_time, "@timestamp") AS "@timestamp",
     CASE WHEN _device_time IS NOT NULL THEN "@timestamp" END AS "event.created",
     coalesce("host.name", nullif(rtrim(list_filter(_tokens,
@@ -333,7 +175,6 @@ SELECT * EXCLUDE ({", ".join(quote(c) for c in passthrough)}, _tag, _pre, _jtag,
          ELSE nullif(regexp_extract(_head, '({XR_NODE}):\\s*$', 1), '') END AS "observer.node",
     _px.zone <> '' AND _zone_minutes IS NULL AS _unknown_zone,
     _yearless OR coalesce(len(_clock) = 3, FALSE) AS _yearless,
-    {", ".join(event_outputs)},
-    {", ".join(outputs)}
+    _vendor, _key  -- for the catalog, applied next (device_catalog.apply_catalog)
 FROM d7
 """
