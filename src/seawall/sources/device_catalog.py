@@ -42,6 +42,7 @@ class Entry:
     codes: tuple[str, ...]
     patterns: tuple[Pattern, ...]
     values: dict[str, object]
+    generic: bool = False  # the codes carry unrelated texts: unmatched rows get nothing
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def parse_catalog(data: dict, origin: str) -> Catalog:
             missing = [r for r in refs if r not in named]
             if missing:
                 raise ContentError(f"{where}: {column} uses {', '.join(missing)}, which no pattern captures")
-        entries.append(Entry(vendors, tuple(entry["codes"]), patterns, values))
+        entries.append(Entry(vendors, tuple(entry["codes"]), patterns, values, bool(entry.get("generic"))))
     return Catalog(
         vendors=data["vendors"],
         arista_agents=tuple(data.get("arista_agents") or ()),
@@ -199,7 +200,7 @@ def apply_catalog(table: pa.Table, cat: Catalog) -> pa.Table:
         remaining = np.flatnonzero(np.asarray(selected.fill_null(False)))
         # Each pattern in turn takes the rows it matches; rows no pattern knows still get
         # the entry's fixed values (action, category...), as the empty pattern would.
-        for pattern in (*entry.patterns, Pattern("", ())):
+        for pattern in entry.patterns if entry.generic else (*entry.patterns, Pattern("", ())):
             if not len(remaining):
                 break
             text = body.take(pa.array(remaining))
@@ -230,7 +231,8 @@ def _coalesce(table: pa.Table, name: str, array: pa.Array) -> pa.Table:
 
 
 def _structured_data(table: pa.Table, cat: Catalog, columns: _Columns) -> None:
-    """Junos RFC 5424 structured-data parameters (``username="x"``) fill their columns first."""
+    """Junos RFC 5424 structured-data parameters (``username="x"``) fill their columns first;
+    Junos writes ``N/A`` for a parameter it has no value for."""
     juniper = pc.and_(pc.equal(table["_vendor"], "juniper"), pc.is_valid(table["log.syslog.structured_data"]))
     rows = np.flatnonzero(np.asarray(juniper.fill_null(False)))
     if not len(rows):
@@ -238,4 +240,5 @@ def _structured_data(table: pa.Table, cat: Catalog, columns: _Columns) -> None:
     data = table["log.syslog.structured_data"].combine_chunks().take(pa.array(rows))
     for param, column in cat.junos_structured_data.items():
         found = pc.extract_regex(data, rf'\b{re.escape(param)}="(?P<v>(?:[^"\\]|\\.)*)"')
-        columns.put(column, rows, pc.if_else(pc.is_valid(found), _group(found, "v"), pa.scalar(None, pa.string())))
+        value = pc.if_else(pc.is_valid(found), _group(found, "v"), pa.scalar(None, pa.string()))
+        columns.put(column, rows, pc.if_else(pc.equal(value, "N/A"), pa.scalar(None, pa.string()), value))

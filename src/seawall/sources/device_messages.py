@@ -32,12 +32,12 @@ JUNOS_CODE = r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$"
 # marker (* not synchronised, . synchronisation lost), the device clock and its zone, and
 # on IOS XR and NX-OS a process[pid]. A group-free pattern finds that tail (RE2 runs it as
 # a DFA); the capture groups then only read the tail's few characters.
-_CLOCK = r"(?:[A-Z][a-z]{2} +\d{1,2}(?: +\d{4})?|\d{4} +[A-Z][a-z]{2} +\d{1,2}) +\d{1,2}:\d\d:\d\d(?:\.\d{1,9})?"
-_ZONE = r"[A-Za-z][A-Za-z0-9+-]{0,9}"
+DEVICE_CLOCK = r"(?:[A-Z][a-z]{2} +\d{1,2}(?: +\d{4})?|\d{4} +[A-Z][a-z]{2} +\d{1,2}) +\d{1,2}:\d\d:\d\d(?:\.\d{1,9})?"
+_ZONE = r"[A-Za-z][A-Za-z0-9+-]{0,9}(?::\d\d)?"
 _PROC = r"[A-Za-z_][\w.-]*\[\d+\]:"
-PREFIX_TAIL = r"(?:[*.]?" + _CLOCK + r"(?: +" + _ZONE + r")? ?:)?(?: *" + _PROC + r")? *$"
+PREFIX_TAIL = r"(?:[*.]?" + DEVICE_CLOCK + r"(?: +" + _ZONE + r")? ?:)?(?: *" + _PROC + r")? *$"
 TAIL_FIELDS = (
-    r"^(?P<marker>[*.]?)(?P<clock>" + _CLOCK + r")?(?: +(?P<zone>" + _ZONE + r"))? ?:?"
+    r"^(?P<marker>[*.]?)(?P<clock>" + DEVICE_CLOCK + r")?(?: +(?P<zone>" + _ZONE + r"))? ?:?"
     r"(?: *(?P<proc>[A-Za-z_][\w.-]*)\[(?P<pid>\d+)\]:)? *$"
 )
 TAIL_GROUPS = ["marker", "clock", "zone", "proc", "pid"]
@@ -59,6 +59,14 @@ def zone_offsets() -> dict[str, int]:
     """Time-zone abbreviations devices print -> minutes east of UTC."""
     path = resources.files("seawall.content").joinpath("devices/timezones.yaml")
     return {str(k).upper(): int(v) for k, v in yaml.safe_load(path.read_text(encoding="utf-8")).items()}
+
+
+def _offset_zone_sql(zone: str) -> str:
+    """SQL: minutes east of UTC of a zone that spells its offset (``UTC+1``, ``GMT-07:30``)."""
+    z, rest = f"upper({zone})", f"{zone}[5:]"
+    return f"""CASE WHEN regexp_full_match({z}, '(?:UTC|GMT)[+-]\\d{{1,2}}(?::\\d\\d)?')
+        THEN (CASE {zone}[4] WHEN '-' THEN -1 ELSE 1 END) * (CAST(split_part({rest}, ':', 1) AS INTEGER) * 60
+             + coalesce(TRY_CAST(nullif(split_part({rest}, ':', 2), '') AS INTEGER), 0)) END"""
 
 
 def _zoned_sql(naive: str) -> str:
@@ -134,35 +142,47 @@ WITH d1 AS (
     SELECT *,
         string_split(trim(_head), ' ') AS _tokens,
         _vendor IN ('cisco', 'arista') AND regexp_full_match(coalesce("process.name", ''), {sql_text(XR_NODE)}) AS _xr_node,
+        _vendor = 'cisco' AND "process.pid" IS NULL AND "log.syslog.version" IS NULL
+            AND NOT regexp_full_match(coalesce("process.name", '/'), {sql_text(XR_NODE)}) AS _origin_host,
         CASE WHEN _px.clock <> '' THEN {clock_parts_sql("_px.clock")} END AS _clock,
-        {zone_map}[upper(_px.zone)] AS _zone_minutes,
+        coalesce({zone_map}[upper(_px.zone)], {_offset_zone_sql("_px.zone")}) AS _zone_minutes,
         CASE WHEN _vendor IN ('cisco', 'arista') THEN string_split(_key, '-') END AS _parts,
         CASE WHEN _vendor IN ('cisco', 'arista') THEN TRY_CAST(string_split(_key, '-')[-2] AS INTEGER)
-             WHEN _vendor = 'huawei' THEN TRY_CAST(split_part(_code, '/', 2) AS INTEGER) END AS _severity
+             WHEN _vendor = 'huawei' THEN TRY_CAST(split_part(_code, '/', 2) AS INTEGER)
+             WHEN _vendor = 'juniper' THEN "log.syslog.severity.code" END AS _severity
     FROM d4b
 ), d6 AS (
     SELECT *,
-        CASE WHEN _clock IS NOT NULL THEN {_zoned_sql(clock_sql("_clock", "$year"))} END AS _dt0
+        -- a year-less device clock takes the year of the syslog header's time when there is one
+        -- (a collector's clock is close to the device's), else of the reference time
+        coalesce("@timestamp", $reference) AS _near,
+        CASE WHEN _clock IS NOT NULL
+             THEN {_zoned_sql(clock_sql("_clock", 'CAST(year(coalesce("@timestamp", $reference)) AS VARCHAR)'))} END AS _dt0
     FROM d5
 ), d7 AS (
     SELECT *,
-        CASE WHEN _dt0 > $reference + INTERVAL 1 DAY AND len(_clock) = 3
-             THEN {_zoned_sql(clock_sql("_clock", "$previous_year"))} ELSE _dt0 END AS _device_time
+        CASE WHEN len(_clock) = 3 AND (_dt0 IS NULL OR _dt0 > _near + INTERVAL 1 DAY)
+             THEN {_zoned_sql(clock_sql("_clock", "CAST(year(_near) - 1 AS VARCHAR)"))} ELSE _dt0 END AS _device_time
     FROM d6
 )
 SELECT * EXCLUDE ({", ".join(quote(c) for c in passthrough)}, _tag, _pre, _jtag, _vendor, _code, _key, _body, _tail, _head, _px,
-                  _tokens, _xr_node, _clock, _zone_minutes, _parts, _severity, _dt0, _device_time, _yearless),
+                  _tokens, _xr_node, _origin_host, _clock, _zone_minutes, _parts, _severity, _near, _dt0, _device_time, _yearless),
     coalesce(_device_time, "@timestamp") AS "@timestamp",
     CASE WHEN _device_time IS NOT NULL THEN "@timestamp" END AS "event.created",
     coalesce("host.name", nullif(rtrim(list_filter(_tokens,
-        lambda t: NOT regexp_full_match(t, '\\d+:?|:|[*.].*|[A-Za-z0-9]+(?:/[A-Za-z0-9]+){{2,}}:?|[\\d:.]+|(?:\\d+[ywdhms])+:?'))[-1], ':'), '')) AS "host.name",
-    -- an IOS XR node ("RP/0/RSP0/CPU0:") where BSD syslog expects a tag is not the process
-    CASE WHEN _xr_node THEN nullif(_px.proc, '') ELSE coalesce("process.name", nullif(_px.proc, '')) END AS "process.name",
+        lambda t: NOT regexp_full_match(t, '\\d+:?|:|[*.].*|[A-Za-z0-9]+(?:/[A-Za-z0-9]+){{2,}}:?|\\d+:\\d\\d:\\d\\d:?|(?:\\d+[ywdhms])+:?'))[-1], ':'), '')) AS "host.name",
+    -- Where BSD syslog expects a tag, Cisco devices put an IOS XR node ("RP/0/RSP0/CPU0:")
+    -- or their origin-id host name ("10.0.0.1 edge-rtr1: 000090: ..."): neither is a process.
+    CASE WHEN _xr_node OR _origin_host THEN nullif(_px.proc, '')
+         ELSE coalesce("process.name", nullif(_px.proc, '')) END AS "process.name",
+    CASE WHEN _origin_host THEN "process.name" END AS "host.hostname",
     coalesce("process.pid", TRY_CAST(nullif(_px.pid, '') AS BIGINT)) AS "process.pid",
     CASE WHEN _vendor IS NOT NULL THEN _body ELSE message END AS message,
     coalesce({by_vendor("dataset")}, "event.dataset") AS "event.dataset",
     {by_vendor("vendor")} AS "observer.vendor",
-    {by_vendor("product")} AS "observer.product",
+    CASE WHEN _vendor = 'cisco' AND (_xr_node OR _head LIKE '%/%/%:%') THEN 'IOS XR'
+         WHEN _vendor = 'cisco' AND regexp_matches(coalesce(_px.clock, ''), '^\\d{{4}} ') THEN 'NX-OS'
+         ELSE {by_vendor("product")} END AS "observer.product",
     _code AS "event.code",
     CASE WHEN _vendor IN ('cisco', 'arista') THEN array_to_string(_parts[:-3], '-')
          WHEN _vendor = 'huawei' THEN split_part(_code, '/', 1)

@@ -34,7 +34,7 @@ from seawall.sources.base import (
 from seawall.sources.clock import clock_parts_sql, clock_sql
 from seawall.sources.conform import split_by_reason
 from seawall.sources.device_catalog import apply_catalog, catalog
-from seawall.sources.device_messages import CISCO_TAG, HUAWEI_TAG, stage_sql
+from seawall.sources.device_messages import CISCO_TAG, DEVICE_CLOCK, HUAWEI_TAG, stage_sql, zone_offsets
 from seawall.sources.reader import iter_line_chunks
 
 # A pattern without capture groups finds where each header ends (RE2 runs such patterns
@@ -50,6 +50,15 @@ BSD_HEADER = (
     r"|\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) +\S+(?: |$)"
 )
 DEVICE_TAG = (HUAWEI_TAG + "|" + CISCO_TAG).replace("'", "''")
+# A device's own clock at the start of a line ("Jun 13 09:25:00.456 PDT: %SYS-..." from a
+# log buffer): it looks like a BSD header whose host is the zone, but it is not one.
+DEVICE_CLOCK_START = (
+    r"^(?:<\d{1,3}>)?[*.]?"
+    + DEVICE_CLOCK
+    + r"(?: +(?:"
+    + "|".join(sorted(zone_offsets()))
+    + r")(?:[+-]\d{1,2}(?::\d\d)?)?)? ?: "
+)
 TAG_PREFIX = r"^[A-Za-z_/.][^\s\[\]:]*(?:\[[^\]\s]*\])?: ?"
 PRI_PREFIX = r"^<\d{1,3}>"
 MAX_LINE_BYTES = 64 << 10  # RFC 5425/6587 receivers need not take more; longer is garbage or abuse
@@ -83,7 +92,8 @@ WITH s AS (
 ), h AS (
     SELECT *,
         CASE WHEN v5 THEN regexp_extract(line, '{RFC5424_HEADER}', 0) ELSE '' END AS h5,
-        CASE WHEN NOT v5 THEN regexp_extract(line, '{BSD_HEADER}', 0) ELSE '' END AS h3
+        CASE WHEN NOT v5 AND NOT regexp_matches(line, '{DEVICE_CLOCK_START}') THEN regexp_extract(line, '{BSD_HEADER}', 0)
+             ELSE '' END AS h3
     FROM s
 ), f AS (
     SELECT *,
