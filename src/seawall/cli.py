@@ -14,6 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from seawall import __version__
+from seawall.cli_serve import serve_app
 from seawall.detect.finding import SEVERITIES, severity_rank
 from seawall.errors import SeawallError
 
@@ -33,6 +34,7 @@ app = typer.Typer(
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.add_typer(serve_app, name="serve")
 console = Console(stderr=True)
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 

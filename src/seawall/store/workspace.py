@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -138,6 +140,8 @@ class Workspace:
             yield
         except BaseException:
             self.con.execute("ROLLBACK")
+            # columns added in the transaction are gone again: forget them
+            self._columns = {name.lower(): name for name in self._table_columns(EVENTS)}
             raise
         self.con.execute("COMMIT")
 
@@ -170,6 +174,27 @@ class Workspace:
             f"INSERT INTO {FILES} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [path, fmt, *stat, *counts, error, ingested],
         )
+
+    def update_file(self, path: str, stat: tuple[int, int], counts: tuple[int, int, int], error: str | None) -> None:
+        """Bring a recorded source's log row up to date while it grows (a live receiver's session):
+        (bytes, last write in ns), records read/parsed/quarantined so far, error."""
+        self.con.execute(
+            f"UPDATE {FILES} SET bytes = ?, modified_ns = ?, records_read = ?, parsed = ?, quarantined = ?, error = ? "
+            "WHERE path = ?",
+            [*stat, *counts, error, path],
+        )
+
+    def snapshot(self, target: Path) -> None:
+        """Write a consistent copy of this workspace file to ``target`` (replaced atomically),
+        which other processes can open while this one goes on writing the workspace."""
+        if self.path is None:
+            raise ValueError("an in-memory workspace has no file to copy")
+        self.con.execute("CHECKPOINT")  # everything into the file, nothing left in the write-ahead log
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(self.path, partial)
+        with suppress(FileNotFoundError):  # a log left by whoever wrote the previous copy is not this copy's
+            os.remove(target.with_name(target.name + ".wal"))
+        os.replace(partial, target)
 
     def forget(self, path: str) -> None:
         """Remove every event, quarantined record and log row of one evidence file."""
