@@ -162,10 +162,13 @@ def _render(template: str, groups: tuple[str, ...], struct: pa.StructArray | Non
     refs = _GROUP_REF.findall(template)
     if any(r not in groups for r in refs):
         return None  # another pattern of the entry captures it, not this one
-    parts = _GROUP_REF.split(template)
     if not refs:
-        return pa.array([template] * rows, pa.string())
-    pieces = [_group(struct, p) if i % 2 else pa.array([p] * rows, pa.string()) for i, p in enumerate(parts)]
+        return pa.repeat(pa.scalar(template, pa.string()), rows)
+    pieces = [
+        _group(struct, p) if i % 2 else pa.scalar(p, pa.string()) for i, p in enumerate(_GROUP_REF.split(template))
+    ]
+    if len(pieces) == 3 and pieces[0].as_py() == pieces[2].as_py() == "":
+        return pieces[1]  # the template is one group
     return pc.binary_join_element_wise(*pieces, "")  # null when any group is null
 
 
