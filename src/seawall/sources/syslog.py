@@ -47,7 +47,7 @@ RFC5424_HEADER = (
 BSD_HEADER = (
     r"^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ 0-3]?\d(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d{1,9})?"
     r"|\d{4} [A-Z][a-z]{2} [ 0-3]?\d \d\d:\d\d:\d\d(?:\.\d{1,9})?"  # NX-OS logfile: year first
-    r"|\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?) +\S+(?: |$)"
+    r"|\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z| ?[+-]\d\d:?\d\d)?) +[^\s+-]\S*(?: |$)"
 )
 DEVICE_TAG = (HUAWEI_TAG + "|" + CISCO_TAG).replace("'", "''")
 # A device's own clock at the start of a line ("Jun 13 09:25:00.456 PDT: %SYS-..." from a
@@ -128,7 +128,8 @@ WITH s AS (
         CASE
             WHEN h5 <> '' THEN CASE WHEN p5[2] = '-' THEN NULL ELSE TRY_CAST(p5[2] AS TIMESTAMPTZ) END
             WHEN h3 = '' THEN NULL
-            WHEN regexp_matches(ts3, '(?:Z|[+-]\\d\\d:?\\d\\d)$') THEN TRY_CAST(ts3 AS TIMESTAMPTZ)
+            WHEN regexp_matches(ts3, '(?:Z|[+-]\\d\\d:?\\d\\d)$')
+                THEN TRY_CAST(regexp_replace(replace(ts3, '/', '-'), ' ?([+-]\\d\\d):?(\\d\\d)$', '\\1:\\2') AS TIMESTAMPTZ)
             WHEN regexp_matches(ts3, '^\\d{{4}}[-/]') THEN timezone($timezone, TRY_CAST(replace(ts3, '/', '-') AS TIMESTAMP))
             ELSE {_bsd_time("$year")}
         END AS ts0
