@@ -1,12 +1,12 @@
-"""Network-device messages inside syslog: find the vendor's tag, then structure known messages.
+"""Network-device messages inside syslog: the vendor's tag and the device's own header.
 
 Routers and switches put their own header inside the syslog message: Cisco (and Arista)
 ``[seq:] [host:] [*|.]Mmm dd [yyyy] hh:mm:ss[.mmm] [TZ]: %FACILITY-SEVERITY-MNEMONIC: text``,
-Junos ``UI_COMMIT: text`` (or an RFC 5424 MSGID with ``junos@2636`` structured data),
-Huawei ``%%01SHELL/5/CMDRECORD(s)[0]:text``. This module turns the catalog of known
-messages (``content/devices/messages.yaml``) into one SQL stage that runs after the
-syslog header is parsed: each row's vendor and code pick the patterns worth trying, so a
-line only ever meets the few regular expressions written for its message.
+Junos ``UI_COMMIT: text`` (or an RFC 5424 MSGID with ``[junos@2636...]`` structured data),
+Huawei ``%%01SHELL/5/CMDRECORD(s)[0]:text``. ``stage_sql`` is the SQL that runs after
+the syslog header is parsed, in the same statement: it finds each row's vendor and code,
+reads the device's sequence number, host, clock and zone, and leaves the text after the
+tag as the message. The catalog of known messages is applied next (``device_catalog``).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ TAIL_FIELDS = (
 )
 TAIL_GROUPS = ["marker", "clock", "zone", "proc", "pid"]
 XR_NODE = r"[A-Za-z0-9]+(?:/[A-Za-z0-9]+){2,}"
-SEVERITY_NAMES = ["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"]
+SEVERITY_NAMES = ["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"]  # syslog's
 CLOCK_MARKERS = {"*": "not synchronised", ".": "synchronisation lost"}
 
 

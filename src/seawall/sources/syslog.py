@@ -34,7 +34,15 @@ from seawall.sources.base import (
 from seawall.sources.clock import clock_parts_sql, clock_sql
 from seawall.sources.conform import split_by_reason
 from seawall.sources.device_catalog import apply_catalog, catalog
-from seawall.sources.device_messages import CISCO_TAG, DEVICE_CLOCK, HUAWEI_TAG, stage_sql, zone_offsets
+from seawall.sources.device_messages import (
+    CISCO_TAG,
+    DEVICE_CLOCK,
+    HUAWEI_TAG,
+    SEVERITY_NAMES,
+    sql_list,
+    stage_sql,
+    zone_offsets,
+)
 from seawall.sources.reader import iter_line_chunks
 
 # A pattern without capture groups finds where each header ends (RE2 runs such patterns
@@ -68,11 +76,6 @@ FACILITIES = [
     "authpriv", "ftp", "ntp", "security", "console", "solaris-cron", "local0", "local1",
     "local2", "local3", "local4", "local5", "local6", "local7",
 ]  # fmt: skip
-SEVERITIES = ["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"]
-
-
-def _sql_list(values: list[str]) -> str:
-    return "[" + ", ".join(f"'{v}'" for v in values) + "]"
 
 
 def _bsd_time(year: str) -> str:
@@ -164,9 +167,9 @@ SELECT
     line AS "event.original",
     pri AS "log.syslog.priority",
     pri // 8 AS "log.syslog.facility.code",
-    {_sql_list(FACILITIES)}[pri // 8 + 1] AS "log.syslog.facility.name",
+    {sql_list(FACILITIES)}[pri // 8 + 1] AS "log.syslog.facility.name",
     pri % 8 AS "log.syslog.severity.code",
-    {_sql_list(SEVERITIES)}[pri % 8 + 1] AS "log.syslog.severity.name",
+    {sql_list(SEVERITY_NAMES)}[pri % 8 + 1] AS "log.syslog.severity.name",
     CASE WHEN h5 <> '' THEN 1 END AS "log.syslog.version",
     nullif(p5[4], '-') AS "log.syslog.appname",
     nullif(p5[5], '-') AS "log.syslog.procid",
