@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import ibis
+import ibis.expr.types as ir
 
 from seawall.content import column_map
 from seawall.detect.finding import Evidence, Finding, iso_utc
@@ -148,13 +149,8 @@ def summarise(
         .filter(ibis._["_rank"] < max_evidence)
         .select(
             *keys,
-            EVENT_ID,
-            SOURCE_PATH,
-            SOURCE_OFFSET,
-            SOURCE_LINE,
-            TIMESTAMP,
-            _text=matched[text_col].substr(0, MAX_EVIDENCE_TEXT),
-            _length=matched[text_col].length(),
+            *EVIDENCE_COLUMNS,
+            **evidence_text(matched, text_col),
         )
         .order_by([*keys, TIMESTAMP, SOURCE_PATH, SOURCE_OFFSET])
         .to_pyarrow()
@@ -162,16 +158,7 @@ def summarise(
     )
     evidence: dict[tuple, list[Evidence]] = {}
     for row in evidence_rows:
-        evidence.setdefault(_key(row, keys), []).append(
-            Evidence(
-                path=row[SOURCE_PATH],
-                line=row[SOURCE_LINE],
-                offset=row[SOURCE_OFFSET],
-                event_id=row[EVENT_ID],
-                timestamp=iso_utc(row[TIMESTAMP]),
-                text=_shown(row["_text"], row["_length"]),
-            )
-        )
+        evidence.setdefault(_key(row, keys), []).append(evidence_of(row))
     entities, truncated = _entities(matched, keys, keep)
     return [
         MatchGroup(
@@ -231,6 +218,26 @@ def _entities(
         if row["_total"] > MAX_ENTITY_VALUES:
             cut.setdefault(_key(row, keys), {})[row["_kind"]] = row["_total"]
     return out, cut
+
+
+EVIDENCE_COLUMNS = (EVENT_ID, SOURCE_PATH, SOURCE_OFFSET, SOURCE_LINE, TIMESTAMP)
+
+
+def evidence_text(table: ibis.Table, column: str) -> dict[str, ir.Value]:
+    """The columns ``evidence_of`` needs besides EVIDENCE_COLUMNS: the record's text, cut."""
+    return {"_text": table[column].substr(0, MAX_EVIDENCE_TEXT), "_length": table[column].length()}
+
+
+def evidence_of(row: dict[str, Any]) -> Evidence:
+    """Evidence from a row of EVIDENCE_COLUMNS and ``evidence_text``: where to look, and what it says."""
+    return Evidence(
+        path=row[SOURCE_PATH],
+        line=row[SOURCE_LINE],
+        offset=row[SOURCE_OFFSET],
+        event_id=row[EVENT_ID],
+        timestamp=iso_utc(row[TIMESTAMP]),
+        text=_shown(row["_text"], row["_length"]),
+    )
 
 
 def _shown(text: str | None, length: int | None) -> str | None:

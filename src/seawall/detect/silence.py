@@ -31,10 +31,18 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import yaml
 
-from seawall.detect.base import MAX_EVIDENCE_TEXT, Detector, EventStore, HuntContext, _shown, register
+from seawall.detect.base import (
+    EVIDENCE_COLUMNS,
+    Detector,
+    EventStore,
+    HuntContext,
+    evidence_of,
+    evidence_text,
+    register,
+)
 from seawall.detect.finding import SEVERITIES, Evidence, Finding, iso_utc, severity_rank
 from seawall.errors import ContentError
-from seawall.store.schema import EVENT_ID, MESSAGE, ORIGINAL, SOURCE_LINE, SOURCE_OFFSET, SOURCE_PATH, TIMESTAMP
+from seawall.store.schema import MESSAGE, ORIGINAL, SOURCE_OFFSET, SOURCE_PATH, TIMESTAMP
 
 CONTENT = resources.files("seawall.content").joinpath("silence.yaml")
 HOST = "host.name"
@@ -476,33 +484,8 @@ def _evidence(events: ir.Table, keys: set[tuple[str, int]]) -> dict[tuple[str, i
     )
     joined = events.join(wanted, [events[SOURCE_PATH] == wanted["_kpath"], events[SOURCE_OFFSET] == wanted["_koffset"]])
     text = ORIGINAL if ORIGINAL in events.columns else MESSAGE
-    rows = (
-        joined.select(
-            EVENT_ID,
-            SOURCE_PATH,
-            SOURCE_OFFSET,
-            SOURCE_LINE,
-            TIMESTAMP,
-            _text=joined[text].substr(0, MAX_EVIDENCE_TEXT),
-            _length=joined[text].length(),
-        )
-        .to_pyarrow()
-        .to_pylist()
-    )
-    return {
-        (r[SOURCE_PATH], r[SOURCE_OFFSET]): (
-            r[TIMESTAMP],
-            Evidence(
-                path=r[SOURCE_PATH],
-                line=r[SOURCE_LINE],
-                offset=r[SOURCE_OFFSET],
-                event_id=r[EVENT_ID],
-                timestamp=iso_utc(r[TIMESTAMP]),
-                text=_shown(r["_text"], r["_length"]),
-            ),
-        )
-        for r in rows
-    }
+    rows = joined.select(*EVIDENCE_COLUMNS, **evidence_text(joined, text)).to_pyarrow().to_pylist()
+    return {(r[SOURCE_PATH], r[SOURCE_OFFSET]): (r[TIMESTAMP], evidence_of(r)) for r in rows}
 
 
 # ------------------------------------------------------------------------ findings

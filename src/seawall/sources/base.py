@@ -8,8 +8,9 @@ had to quarantine, so that for every file: records read = events + quarantined.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -99,6 +100,21 @@ def quarantine_table(
         ],
         schema=QUARANTINE_SCHEMA,
     )
+
+
+def share_matching(head: bytes, patterns: list[re.Pattern[str]]) -> float:
+    """Sniffing by lines: the share of a head's complete lines that one of the patterns matches."""
+    lines = complete_lines(head)
+    if not lines:
+        return 0.0
+    return sum(1 for line in lines if any(p.match(line) for p in patterns)) / len(lines)
+
+
+def drop_empty_columns(events: pa.Table, optional: Iterable[str]) -> pa.Table:
+    """Leave out the optional columns no event of a batch has, so the store is not widened
+    by every field a format could carry."""
+    empty = [name for name in optional if name in events.column_names and events[name].null_count == events.num_rows]
+    return events.drop_columns(empty) if empty else events
 
 
 def complete_lines(head: bytes, limit: int = 50) -> list[str]:

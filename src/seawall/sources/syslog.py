@@ -27,9 +27,10 @@ from seawall.sources.base import (
     ParsedBatch,
     ReadOptions,
     SourceFormat,
-    complete_lines,
+    drop_empty_columns,
     quarantine_table,
     register,
+    share_matching,
 )
 from seawall.sources.clock import clock_parts_sql, clock_sql
 from seawall.sources.conform import split_by_reason
@@ -236,7 +237,7 @@ class SyslogParser:
             self.con.unregister("chunk")
         parsed = apply_catalog(parsed, self.catalog)
         events, quarantined, reasons = split_by_reason(parsed.drop_columns(HELPER_COLUMNS), parsed["_reason"])
-        events = _drop_empty(events)
+        events = drop_empty_columns(events, self.catalog.columns)  # a Linux log gets no router fields
         notes = []
         if pc.any(parsed["_yearless"]).as_py():
             notes.append(f"timestamps without a year were dated in {reference.year} (or the year before)")
@@ -259,14 +260,6 @@ class SyslogParser:
         self.con.close()
 
 
-def _drop_empty(events: pa.Table) -> pa.Table:
-    """Leave out device-message columns no event of the batch has, so a store of Linux logs
-    is not widened by every field a router message could carry."""
-    optional = catalog().columns
-    empty = [name for name in optional if name in events.column_names and events[name].null_count == events.num_rows]
-    return events.drop_columns(empty) if empty else events
-
-
 @register
 class Syslog(SourceFormat):
     name = "syslog"
@@ -276,11 +269,7 @@ class Syslog(SourceFormat):
     )
 
     def sniff(self, head: bytes) -> float:
-        lines = complete_lines(head)
-        if not lines:
-            return 0.0
-        hits = sum(1 for line in lines if any(p.match(line) for p in _SNIFF))
-        return hits / len(lines)
+        return share_matching(head, _SNIFF)
 
     def parse(self, path: Path, options: ReadOptions) -> Iterator[ParsedBatch]:
         reference = options.reference_for(path)

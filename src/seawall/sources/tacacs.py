@@ -41,9 +41,10 @@ from seawall.sources.base import (
     ParsedBatch,
     ReadOptions,
     SourceFormat,
-    complete_lines,
+    drop_empty_columns,
     quarantine_table,
     register,
+    share_matching,
 )
 from seawall.sources.conform import split_by_reason
 from seawall.sources.reader import iter_line_chunks
@@ -398,12 +399,7 @@ class _Reader:
 def _drop_empty(events: pa.Table) -> pa.Table:
     """Leave out attribute columns no event of the batch has (names seen only in
     quarantined lines, or learned earlier in the file)."""
-    empty = [
-        name
-        for name in events.column_names
-        if name.startswith("tacacs.") and name not in FIXED and events[name].null_count == events.num_rows
-    ]
-    return events.drop_columns(empty) if empty else events
+    return drop_empty_columns(events, [n for n in events.column_names if n.startswith("tacacs.") and n not in FIXED])
 
 
 @register
@@ -412,11 +408,7 @@ class Tacacs(SourceFormat):
     description = "TACACS+ accounting files: tac_plus (Cisco/Shrubbery F4.0.4) and tac_plus-ng default format"
 
     def sniff(self, head: bytes) -> float:
-        lines = complete_lines(head)
-        if not lines:
-            return 0.0
-        hits = sum(1 for line in lines if any(p.match(line) for p in _SNIFF))
-        return hits / len(lines)
+        return share_matching(head, _SNIFF)
 
     def parse(self, path: Path, options: ReadOptions) -> Iterator[ParsedBatch]:
         reference = options.reference_for(path)
