@@ -21,16 +21,14 @@ device fields): a lower bound for a per-line regex parser.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
-import textwrap
 from pathlib import Path
+
+from harness import measure
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -97,16 +95,6 @@ RUNNERS = {
         con.close()
     """,
 }
-
-PROBE = """
-import resource, time, json
-{setup}
-t0 = time.perf_counter()
-{body}
-elapsed = time.perf_counter() - t0
-print(json.dumps({{"events": events, "seconds": elapsed,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
-"""
 
 
 CISCO = [
@@ -182,18 +170,6 @@ def generate(path: Path, lines: int, seed: int = 7) -> None:
             fh.write(line + "\n")
 
 
-def measure(name: str, source: Path) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        setup, body = textwrap.dedent(RUNNERS[name]).split("# run\n")
-        setup = f"SRC = {str(source)!r}\nDB = {str(db)!r}\n" + setup
-        program = PROBE.format(setup=setup, body=body)
-        done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"{name} failed:\n{done.stderr}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -208,7 +184,7 @@ def main() -> None:
     results = {}
     for round_ in range(args.repeat):
         for name in RUNNERS:  # interleaved, so machine noise hits every runner alike
-            run = measure(name, source)
+            run = measure(RUNNERS[name], source, name)
             results.setdefault(name, []).append(run)
             print(f"round {round_ + 1} {name:11s} {run['seconds']:.2f}s {run['peak_mb']:.0f} MB", file=sys.stderr)
     seawall = statistics.median(r["seconds"] for r in results["seawall"])

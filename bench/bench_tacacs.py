@@ -18,16 +18,15 @@ tac_plus-ng default-format line, so both shapes are exercised.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
-import textwrap
 from pathlib import Path
+
+from harness import measure
 
 RUNNER = """
     from pathlib import Path
@@ -41,15 +40,6 @@ RUNNER = """
     events, quarantined = f.parsed, f.quarantined
 """
 
-PROBE = """
-import resource, time, json
-{setup}
-t0 = time.perf_counter()
-{body}
-elapsed = time.perf_counter() - t0
-print(json.dumps({{"events": events, "quarantined": quarantined, "seconds": elapsed,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
-"""
 
 COMMANDS = [
     "show running-config <cr>",
@@ -101,18 +91,6 @@ def generate(path: Path, lines: int, seed: int = 11) -> None:
                 )
 
 
-def measure(source: Path) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.duckdb"
-        setup, body = textwrap.dedent(RUNNER).split("# run\n")
-        setup = f"SRC = {str(source)!r}\nDB = {str(db)!r}\n" + setup
-        program = PROBE.format(setup=setup, body=body)
-        done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"seawall failed:\n{done.stderr}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -125,7 +103,7 @@ def main() -> None:
         size_mb = source.stat().st_size / 1e6
         runs = []
         for round_ in range(args.repeat):
-            run = measure(source)
+            run = measure(RUNNER, source, "seawall")
             runs.append(run)
             print(f"round {round_ + 1}: {run['seconds']:.2f}s {run['peak_mb']:.0f} MB", file=sys.stderr)
     seconds = statistics.median(r["seconds"] for r in runs)
