@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import TEXT_LINES, arbitrary_bytes
 
 from seawall.errors import EvidenceError
 from seawall.ingest import ingest
@@ -67,24 +68,14 @@ def present(rows: list[dict]) -> list[dict]:
 
 # -- inputs ---------------------------------------------------------------------------
 
-PIECES = st.sampled_from(
-    [
+PIECES = [
         b"\x00", b"\r", b"\n", b"\r\n", b"\n\n", b"\xff", b"\xc3", b"\xef\xbb\xbf", b" ", b"\t", b"\t\t", b"=", b"*",
         b"Mar 16 09:58:02\t", b"Mon Mar 16 09:58:02 2026", b"2026-03-16 10:58:02 +0100 nas\t", b"10.0.0.1\t",
         b"admin\t", b"tty2\t", b"start\t", b"stop", b"update\t", b"task_id=5\t", b"cmd=show run <cr>",
         b"cmd-arg=x\t", b"priv-lvl=15", b"service*shell\t", b"\tUser-Name = \"a\"\n", b"\tTimestamp = 1773655082\n",
         b"\tCisco-AVPair = \"cmd=show \\\"x\\\" <cr>\"\n", b"\tbroken\n", b"Timestamp = 99999999999999999999",
-    ]
-)  # fmt: skip
-LONG_LINE = st.builds(lambda n, b: b * n, st.integers(1_000, 50_000), st.sampled_from([b"x", b"\t", b"a=b\t"]))
-PARTS = st.lists(st.one_of(st.binary(max_size=64), PIECES), max_size=40)
-ARBITRARY_BYTES = st.builds(
-    lambda parts, long: b"".join(parts[: len(parts) // 2]) + long + b"".join(parts[len(parts) // 2 :]),
-    PARTS,
-    st.one_of(st.just(b""), LONG_LINE),
-)
-TEXT_LINES = st.lists(st.text(max_size=120), max_size=30).map(lambda lines: "\n".join(lines).encode("utf-8"))
-ANY_FILE = st.one_of(ARBITRARY_BYTES, TEXT_LINES)
+    ]  # fmt: skip
+ANY_FILE = st.one_of(arbitrary_bytes(PIECES, [b"x", b"\t", b"a=b\t"], 50_000), TEXT_LINES)
 
 # Lines shaped like tac_plus accounting, with the oddities devices and files have.
 VALUE = st.text(st.characters(exclude_characters="\t\n\r", exclude_categories=["Cs"]), max_size=12)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import TEXT_LINES, arbitrary_bytes
 
 from seawall.errors import EvidenceError
 from seawall.ingest import ingest
@@ -48,23 +49,14 @@ def nonblank_lines(data: bytes) -> int:
 
 # -- inputs ---------------------------------------------------------------------------
 
-PIECES = st.sampled_from(
-    [
-        b"\x00", b"\r", b"\n", b"\r\n", b"\xff", b"\xc3", b"\xe9", b"\xef\xbb\xbf", b" ", b"\t",
-        b"<13>", b"<999>", b"<13>1 ", b"Jun 14 15:16:01 ", b"2024-01-02T03:04:05Z ", b"host ",
-        b"sshd[1]: ", b"- - ", b"[x@1 a=\"b\\]\"] ", b"{", b"}", b"\"a\": ", b"[1,2]", b"\"", b"\\",
-        b'{"@timestamp": "x"}', b'{"source": {"port": "p"}}', b'{"a": {"b": [1]}}',
-    ]
-)  # fmt: skip
-LONG_LINE = st.builds(lambda n, b: b * n, st.integers(1_000, 100_000), st.sampled_from([b"x", b"\xe9", b"<13>a "]))
-PARTS = st.lists(st.one_of(st.binary(max_size=64), PIECES), max_size=40)
+PIECES = [
+    b"\x00", b"\r", b"\n", b"\r\n", b"\xff", b"\xc3", b"\xe9", b"\xef\xbb\xbf", b" ", b"\t",
+    b"<13>", b"<999>", b"<13>1 ", b"Jun 14 15:16:01 ", b"2024-01-02T03:04:05Z ", b"host ",
+    b"sshd[1]: ", b"- - ", b"[x@1 a=\"b\\]\"] ", b"{", b"}", b"\"a\": ", b"[1,2]", b"\"", b"\\",
+    b'{"@timestamp": "x"}', b'{"source": {"port": "p"}}', b'{"a": {"b": [1]}}',
+]  # fmt: skip
 # Short pieces, with at most one very long line in the middle.
-ARBITRARY_BYTES = st.builds(
-    lambda parts, long: b"".join(parts[: len(parts) // 2]) + long + b"".join(parts[len(parts) // 2 :]),
-    PARTS,
-    st.one_of(st.just(b""), LONG_LINE),
-)
-TEXT_LINES = st.lists(st.text(max_size=120), max_size=30).map(lambda lines: "\n".join(lines).encode("utf-8"))
+ARBITRARY_BYTES = arbitrary_bytes(PIECES, [b"x", b"\xe9", b"<13>a "], 100_000)
 ANY_FILE = st.one_of(ARBITRARY_BYTES, TEXT_LINES)
 
 
