@@ -253,3 +253,33 @@ def test_unknown_timezone_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "unknown time zone" in done.stderr + done.stdout
+
+
+def _silence_titles(out: Path) -> list[str]:
+    return [
+        f["title"]
+        for f in map(json.loads, (out / "findings.jsonl").read_text().splitlines())
+        if f["rule_id"].startswith("silence:")
+    ]
+
+
+def test_silence_thresholds_can_be_replaced_with_a_file(tmp_path: Path) -> None:
+    evidence = FIXTURES / "detect" / "silence"
+    default = tmp_path / "default"
+    assert seawall("hunt", str(evidence), "--out", str(default), "--year", "2026", "-q").returncode == 0
+    assert any("went silent" in t for t in _silence_titles(default))  # the router's 6h26m hole
+    builtin = (Path(__file__).parents[1] / "src" / "seawall" / "content" / "silence.yaml").read_text()
+    lenient = tmp_path / "silence.yaml"
+    lenient.write_text(builtin.replace("min_gap: 1h", "min_gap: 12h"), encoding="utf-8")
+    relaxed = tmp_path / "relaxed"
+    done = seawall("hunt", str(evidence), "--out", str(relaxed), "--year", "2026", "--silence", str(lenient), "-q")
+    assert done.returncode == 0, done.stderr
+    assert not any("went silent" in t for t in _silence_titles(relaxed))
+
+
+def test_broken_silence_file_is_a_usage_error(tmp_path: Path) -> None:
+    broken = tmp_path / "silence.yaml"
+    broken.write_text("min_gapp: 1h\n", encoding="utf-8")
+    done = seawall("hunt", str(FIXTURES / "detect" / "silence"), "--out", str(tmp_path / "c"), "--silence", str(broken))
+    assert done.returncode == 2
+    assert "silence" in done.stderr

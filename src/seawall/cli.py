@@ -120,6 +120,13 @@ def hunt(
         Path | None,
         typer.Option(metavar="FILE", help="Your own Sigma logsource mapping (YAML) instead of the built-in one."),
     ] = None,
+    silence: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Your own thresholds for the silence detector (a copy of content/silence.yaml, changed).",
+        ),
+    ] = None,
     workspace: Annotated[
         Path | None,
         typer.Option(
@@ -181,6 +188,7 @@ def hunt(
     for label, path in [
         ("registry", registry),
         ("logsources", logsources),
+        ("silence", silence),
         *[("intel", p) for p in intel or []],
         *[("rules", p) for p in rules or []],
     ]:
@@ -195,6 +203,7 @@ def hunt(
         rules=list(rules or []),
         intel=list(intel or []),
         logsources=logsources,
+        silence=silence,
         workspace=workspace,
         reference_time=reference,
         timezone=timezone,

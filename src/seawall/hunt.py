@@ -29,6 +29,7 @@ class HuntRequest:
     rules: list[Path] = field(default_factory=list)
     intel: list[Path] = field(default_factory=list)
     logsources: Path | None = None
+    silence: Path | None = None  # silence detector thresholds (YAML) instead of the built-in ones
     workspace: Path | None = None  # default: OUT/workspace.duckdb
     reference_time: dt.datetime | None = None
     timezone: str = "UTC"  # zone of clocks that print none
@@ -79,6 +80,7 @@ def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult
         rule_paths=request.rules,
         intel_paths=request.intel,
         logsources_path=request.logsources,
+        silence_path=request.silence,
         keep_values=registry.keys(),
     )
     for detector in detectors().values():

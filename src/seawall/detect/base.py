@@ -60,6 +60,7 @@ class HuntContext:
     rule_paths: list[Path] = field(default_factory=list)
     intel_paths: list[Path] = field(default_factory=list)
     logsources_path: Path | None = None
+    silence_path: Path | None = None  # thresholds of the silence detector instead of the built-in ones
     max_evidence: int = MAX_EVIDENCE
     # Entity values (lower case; numbers as bare digits) never cut from a finding's lists,
     # whatever their frequency: the protected registry's identifiers, so scope sees them.

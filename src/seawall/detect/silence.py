@@ -182,17 +182,20 @@ class SilenceDetector(Detector):
     name = "silence"
 
     def __init__(self, settings: Path | Settings | None = None) -> None:
-        """``settings``: a settings file or loaded settings; the built-in file by default."""
+        """``settings``: a settings file or loaded settings; else the hunt's ``--silence``
+        file, else the built-in one."""
         self._settings = settings
 
-    def settings(self) -> Settings:
-        return self._settings if isinstance(self._settings, Settings) else load_settings(self._settings)
+    def settings(self, ctx: HuntContext | None = None) -> Settings:
+        if isinstance(self._settings, Settings):
+            return self._settings
+        return load_settings(self._settings or (ctx.silence_path if ctx else None))
 
     def check(self, ctx: HuntContext) -> None:
-        self.settings()
+        self.settings(ctx)
 
     def run(self, store: EventStore, ctx: HuntContext) -> Iterable[Finding]:
-        settings = self.settings()
+        settings = self.settings(ctx)
         events = store.events()
         if HOST not in events.columns:
             return
