@@ -68,7 +68,6 @@ UDP_READS_PER_WAKE = 256
 UDP_DRAIN_READS = 200_000
 WARNINGS_PER_REPORT = 3  # warnings of one kind printed per report period; the rest are counted
 
-TRANSPORTS = ("udp", "tcp", "tls")
 SOURCE_ADDRESS = "log.source.address"
 SOURCE_TRANSPORT = "seawall.source.transport"
 FORMAT = "syslog"

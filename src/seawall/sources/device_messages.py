@@ -142,22 +142,21 @@ WITH d1 AS (
     SELECT *,
         string_split(trim(_head), ' ') AS _tokens,
         _vendor IN ('cisco', 'arista') AND regexp_full_match(coalesce("process.name", ''), {sql_text(XR_NODE)}) AS _xr_node,
-        _vendor = 'cisco' AND "process.pid" IS NULL AND "log.syslog.version" IS NULL
-            AND NOT regexp_full_match(coalesce("process.name", '/'), {sql_text(XR_NODE)}) AS _origin_host,
         CASE WHEN _px.clock <> '' THEN {clock_parts_sql("_px.clock")} END AS _clock,
         coalesce({zone_map}[upper(_px.zone)], {_offset_zone_sql("_px.zone")}) AS _zone_minutes,
         CASE WHEN _vendor IN ('cisco', 'arista') THEN string_split(_key, '-') END AS _parts,
-        CASE WHEN _vendor IN ('cisco', 'arista') THEN TRY_CAST(string_split(_key, '-')[-2] AS INTEGER)
-             WHEN _vendor = 'huawei' THEN TRY_CAST(split_part(_code, '/', 2) AS INTEGER)
-             WHEN _vendor = 'juniper' THEN "log.syslog.severity.code" END AS _severity
+        -- a year-less device clock takes the year of the syslog header's time when there is one
+        -- (a collector's clock is close to the device's), else of the reference time
+        coalesce("@timestamp", $reference) AS _near
     FROM d4b
 ), d6 AS (
     SELECT *,
-        -- a year-less device clock takes the year of the syslog header's time when there is one
-        -- (a collector's clock is close to the device's), else of the reference time
-        coalesce("@timestamp", $reference) AS _near,
+        _vendor = 'cisco' AND "process.pid" IS NULL AND "log.syslog.version" IS NULL AND NOT _xr_node AS _origin_host,
+        CASE WHEN _vendor IN ('cisco', 'arista') THEN TRY_CAST(_parts[-2] AS INTEGER)
+             WHEN _vendor = 'huawei' THEN TRY_CAST(split_part(_code, '/', 2) AS INTEGER)
+             WHEN _vendor = 'juniper' THEN "log.syslog.severity.code" END AS _severity,
         CASE WHEN _clock IS NOT NULL
-             THEN {_zoned_sql(clock_sql("_clock", 'CAST(year(coalesce("@timestamp", $reference)) AS VARCHAR)'))} END AS _dt0
+             THEN {_zoned_sql(clock_sql("_clock", "CAST(year(_near) AS VARCHAR)"))} END AS _dt0
     FROM d5
 ), d7 AS (
     SELECT *,
