@@ -1,8 +1,31 @@
-"""Hypothesis strategies the parser property tests share: files of garbage shaped by a format."""
+"""What the parser property tests share: settings, garbage files shaped by a format, a file writer."""
 
 from __future__ import annotations
 
+import itertools
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+)
+_counter = itertools.count()
+
+
+def new_file(folder: Path, data: bytes, suffix: str = ".log") -> Path:
+    """A file of ``data`` under a name no other example of the session uses."""
+    path = folder / f"f{next(_counter)}{suffix}"
+    path.write_bytes(data)
+    return path
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}{next(_counter)}"
+
 
 TEXT_LINES = st.lists(st.text(max_size=120), max_size=30).map(lambda lines: "\n".join(lines).encode("utf-8"))
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gzip
-import itertools
 from pathlib import Path
 from unittest import mock
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from strategies import TEXT_LINES, arbitrary_bytes
+from strategies import SETTINGS, TEXT_LINES, arbitrary_bytes, new_file, unique_name
 
 from seawall.errors import EvidenceError
 from seawall.ingest import ingest
@@ -23,23 +22,11 @@ from seawall.sources.reader import GZIP_MAGIC, iter_line_chunks
 from seawall.store import Workspace
 
 OPTIONS = ReadOptions(reference_time=dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
-SETTINGS = settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
-)
-_counter = itertools.count()
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("aaa-property")
-
-
-def new_file(folder: Path, data: bytes) -> Path:
-    path = folder / f"f{next(_counter)}.log"
-    path.write_bytes(data)
-    return path
 
 
 def reader_lines(data: bytes) -> list[bytes]:
@@ -163,7 +150,7 @@ def test_radius_accounts_for_every_line(workdir, data):
 @SETTINGS
 @given(files=st.lists(st.one_of(ANY_FILE, TACACS_FILE, RADIUS_FILE), min_size=1, max_size=3), gzipped=st.booleans())
 def test_ingest_forced_as_either_format_never_raises_and_reconciles(workdir, files, gzipped):
-    folder = workdir / f"run{next(_counter)}"
+    folder = workdir / unique_name("run")
     folder.mkdir()
     paths = [new_file(folder, gzip.compress(data) if gzipped and i == 0 else data) for i, data in enumerate(files)]
     for fmt in ("tacacs", "radius-detail"):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import itertools
 import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from strategies import TEXT_LINES, arbitrary_bytes
+from strategies import SETTINGS, TEXT_LINES, arbitrary_bytes, new_file, unique_name
 
 from seawall.errors import EvidenceError
 from seawall.ingest import ingest
@@ -21,23 +20,11 @@ from seawall.store import Workspace
 
 UTC = dt.UTC
 OPTIONS = ReadOptions(reference_time=dt.datetime(2024, 6, 1, tzinfo=UTC))
-SETTINGS = settings(
-    max_examples=60,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
-)
-_counter = itertools.count()
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("property")
-
-
-def new_file(folder: Path, data: bytes, suffix: str = ".log") -> Path:
-    path = folder / f"f{next(_counter)}{suffix}"
-    path.write_bytes(data)
-    return path
 
 
 def nonblank_lines(data: bytes) -> int:
@@ -109,7 +96,7 @@ def test_reader_gives_the_same_lines_whatever_the_chunk_size(workdir, data, chun
 @SETTINGS
 @given(files=st.lists(ANY_FILE, min_size=1, max_size=3), gzipped=st.booleans())
 def test_ingest_never_raises_and_reconciles(workdir, files, gzipped):
-    folder = workdir / f"run{next(_counter)}"
+    folder = workdir / unique_name("run")
     folder.mkdir()
     paths = [new_file(folder, gzip.compress(data) if gzipped and i == 0 else data) for i, data in enumerate(files)]
     with Workspace(None) as ws:
