@@ -61,6 +61,8 @@ class HuntContext:
     intel_paths: list[Path] = field(default_factory=list)
     logsources_path: Path | None = None
     silence_path: Path | None = None  # thresholds of the silence detector instead of the built-in ones
+    profile_path: Path | None = None  # the operator's site profile (management ranges, approved servers...)
+    ignore_validity: bool = False  # match indicators outside their valid_from/valid_until window too
     max_evidence: int = MAX_EVIDENCE
     # Entity values (lower case; numbers as bare digits) never cut from a finding's lists,
     # whatever their frequency: the protected registry's identifiers, so scope sees them.

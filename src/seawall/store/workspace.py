@@ -210,9 +210,13 @@ class Workspace:
 
     def events(self) -> ibis.Table:
         """The events table as an Ibis expression: detectors build on this, never on SQL."""
+        return self.table(EVENTS)
+
+    def table(self, name: str) -> ibis.Table:
+        """Any table of the workspace (events, or content kept beside them such as intel) in Ibis."""
         if self._ibis is None:
             self._ibis = ibis.duckdb.from_connection(self.con)
-        return self._ibis.table(EVENTS)
+        return self._ibis.table(name)
 
     def count(self, table: str = EVENTS) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
