@@ -64,6 +64,7 @@ class AclEntry(Item):
     destination: str | None = None
     destination_port: str | None = None  # "eq 22", "range 1 100" as written, normalised to lower case
     text: str = ""  # the entry as written, stripped
+    source_port: str | None = None  # like destination_port: "permit tcp any eq 49 any" matches replies from TACACS+
 
 
 @dataclass(frozen=True)
