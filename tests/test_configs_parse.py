@@ -676,3 +676,17 @@ def test_junos_analyzer_ip_tunnel_and_inactive_blocks() -> None:
 def test_carriage_return_line_ends() -> None:
     c = parse_config(b"hostname r1\rntp server 10.0.0.1\r", "mac.cfg")
     assert (c.platform, c.hostname, [s.address for s in c.ntp_servers]) == ("ios", "r1", ["10.0.0.1"])
+
+
+def test_junos_items_in_a_named_block_quote_the_line_that_names_them() -> None:
+    """Evidence for a syslog host shows ``host 10.80.5.20 {`` as well as what is inside it."""
+    path = CONFIGS / "junos_router.conf"
+    lines = path.read_text().splitlines()
+    config = read_config(path)
+    (host,) = config.logging_hosts
+    assert lines[host.lines[0] - 1].strip() == "host 10.80.5.20 {"
+    tacacs = next(s for s in config.aaa_servers if s.address == "10.80.0.41")
+    assert lines[tacacs.lines[0] - 1].strip() == "10.80.0.41 {"
+    # the set form has no blocks: one line per statement, as before
+    (set_host,) = read_config(CONFIGS / "junos_router.set").logging_hosts
+    assert all("10.80.5.20" in (CONFIGS / "junos_router.set").read_text().splitlines()[n - 1] for n in set_host.lines)

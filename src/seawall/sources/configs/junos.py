@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from seawall.sources.configs.common import Builder, port_number, ports_of, secret_hash_type, words_of
 from seawall.sources.configs.model import (
+    COLLECTIONS,
     AaaServer,
     Acl,
     AclEntry,
@@ -53,6 +55,43 @@ def parse_junos(lines: list[str], config: DeviceConfig) -> None:
         config.status = "partial"
         config.reason = "; ".join(dict.fromkeys(problems))
     _Interpreter(config).run(statements)
+    if any(line.rstrip().endswith("{") for line in lines):
+        _name_blocks(config, lines)
+
+
+def _name_blocks(config: DeviceConfig, lines: list[str]) -> None:
+    """Add to each item the block lines that name it (``host 10.80.5.20 {``), so evidence
+    quotes the line a reader looks for, not only the statements inside the block."""
+    parent = _enclosing_blocks(lines)
+    for collection in COLLECTIONS:
+        items = getattr(config, collection)
+        for index, item in enumerate(items):
+            named = {v for v in item.facts().values() if isinstance(v, str) and v}
+            found = set()
+            for number in item.lines:
+                opener = parent.get(number)
+                while opener is not None and opener not in found:
+                    header = lines[opener - 1].replace("{", " ").split()
+                    if named.intersection(header):
+                        found.add(opener)
+                    opener = parent.get(opener)
+            if found - set(item.lines):
+                items[index] = replace(item, lines=tuple(sorted(found.union(item.lines))))
+
+
+def _enclosing_blocks(lines: list[str]) -> dict[int, int]:
+    """Line number -> the line number of the block it stands in (hierarchical form)."""
+    parent: dict[int, int] = {}
+    open_blocks: list[int] = []
+    for number, raw in enumerate(lines, 1):
+        text = raw.split("#", 1)[0].strip()
+        if open_blocks:
+            parent[number] = open_blocks[-1]
+        if text.endswith("{"):
+            open_blocks.append(number)
+        elif text.endswith("}") and "{" not in text and open_blocks:
+            open_blocks.pop()
+    return parent
 
 
 # -- braces to set statements ------------------------------------------------------------------
