@@ -45,7 +45,7 @@ def case(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.Completed
 def test_help_teaches_the_commands() -> None:
     result = seawall("--help")
     assert result.returncode == 0
-    for command in ("hunt", "demo", "formats", "export"):
+    for command in ("hunt", "audit", "intel", "demo", "formats", "export"):
         assert command in result.stdout
 
 
@@ -68,7 +68,7 @@ def test_hunt_writes_findings_with_the_specified_fields(case: tuple) -> None:
             assert {"path", "offset", "line", "event_id"} <= evidence.keys()
     titles = {f["title"] for f in findings}
     assert "Guest Shell or app hosting enabled on a network device" in titles
-    assert "Known-bad ip 192.0.2.77 seen" in titles
+    assert "Known-bad ipv4-addr 192.0.2.77 seen (intel.csv)" in titles
     guest = next(f for f in findings if f["title"].startswith("Guest Shell"))
     assert guest["entities"]["host"] == ["pe-r7"]
     assert guest["techniques"] == ["T1059", "T1610"]

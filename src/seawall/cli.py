@@ -14,6 +14,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeE
 from rich.table import Table
 
 from seawall import __version__
+from seawall.cli_audit import audit
+from seawall.cli_intel import intel_app
+from seawall.cli_options import severity
 from seawall.cli_serve import serve_app
 from seawall.detect.finding import SEVERITIES, severity_rank
 from seawall.errors import SeawallError
@@ -35,6 +38,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(serve_app, name="serve")
+app.add_typer(intel_app, name="intel")
+app.command()(audit)
 console = Console(stderr=True)
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -67,12 +72,6 @@ def _zone(value: str) -> str:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise typer.BadParameter(f"unknown time zone {value!r}; give an IANA name such as UTC or Europe/Paris") from exc
-    return value
-
-
-def _severity(value: str | None) -> str | None:
-    if value is not None and value not in SEVERITIES:
-        raise typer.BadParameter(f"choose one of: {', '.join(SEVERITIES)}")
     return value
 
 
@@ -113,7 +112,20 @@ def hunt(
         typer.Option(
             "--intel",
             metavar="FILE",
-            help="Indicator list: CSV value,type[,tags[,severity]] or one value per line (repeatable).",
+            help="Threat intelligence to match (repeatable): a STIX 2.1 bundle, a MISP event or feed folder, "
+            "or a list (CSV value,type[,tags[,severity]] or one value per line). Imported into the workspace.",
+        ),
+    ] = None,
+    ignore_validity: Annotated[
+        bool,
+        typer.Option("--ignore-validity", help="Match indicators outside their valid_from/valid_until window too."),
+    ] = False,
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="Site profile (YAML): management ranges, approved AAA/syslog/NTP/SNMP servers, tunnel peers, "
+            "approved admins. Configuration checks that need one are reported as not evaluated without it.",
         ),
     ] = None,
     logsources: Annotated[
@@ -164,7 +176,7 @@ def hunt(
         str | None,
         typer.Option(
             "--fail-on",
-            callback=_severity,
+            callback=severity,
             metavar="SEVERITY",
             help="Exit with 1 when a finding has this severity or higher: " + ", ".join(SEVERITIES) + ".",
         ),
@@ -189,6 +201,7 @@ def hunt(
         ("registry", registry),
         ("logsources", logsources),
         ("silence", silence),
+        ("profile", profile),
         *[("intel", p) for p in intel or []],
         *[("rules", p) for p in rules or []],
     ]:
@@ -204,6 +217,8 @@ def hunt(
         intel=list(intel or []),
         logsources=logsources,
         silence=silence,
+        profile=profile,
+        ignore_validity=ignore_validity,
         workspace=workspace,
         reference_time=reference,
         timezone=timezone,
@@ -320,15 +335,21 @@ def demo(
 ) -> None:
     """Write a fictional operator's evidence with a planted intrusion, then hunt it.
 
-    Creates OUT/evidence (router and jump-host syslog, call-record audit, mail gateway log),
-    OUT/registry.csv (a campaign and a ministry), OUT/intel.csv, and the case in OUT/case.
+    Creates OUT/evidence (router and jump-host syslog, the edge router's configuration
+    before and after the breach, call-record audit, mail gateway log), OUT/registry.csv
+    (a campaign and a ministry), OUT/intel.csv, OUT/site-profile.yaml, and the case in OUT/case.
     """
     from seawall.demo import write_demo
     from seawall.hunt import HuntRequest
 
     kit = write_demo(out)
     request = HuntRequest(
-        evidence=kit.evidence, out=kit.case, registry=kit.registry, intel=[kit.intel], reference_time=kit.reference_time
+        evidence=kit.evidence,
+        out=kit.case,
+        registry=kit.registry,
+        intel=[kit.intel],
+        profile=kit.profile,
+        reference_time=kit.reference_time,
     )
     try:
         result = _run_with_progress(request, quiet)

@@ -15,6 +15,7 @@ from seawall.detect import Finding, HuntContext, Skipped, detectors
 from seawall.detect.base import MAX_ENTITY_VALUES
 from seawall.errors import SeawallError
 from seawall.ingest import IngestResult, evidence_files, ingest
+from seawall.intel.importer import import_path
 from seawall.report import write_outputs
 from seawall.scope import Case, Registry, build_case
 from seawall.sources import ReadOptions
@@ -30,6 +31,8 @@ class HuntRequest:
     intel: list[Path] = field(default_factory=list)
     logsources: Path | None = None
     silence: Path | None = None  # silence detector thresholds (YAML) instead of the built-in ones
+    profile: Path | None = None  # site profile: management ranges, approved servers, tunnel peers
+    ignore_validity: bool = False  # match indicators outside their validity window too
     workspace: Path | None = None  # default: OUT/workspace.duckdb
     reference_time: dt.datetime | None = None
     timezone: str = "UTC"  # zone of clocks that print none
@@ -81,6 +84,8 @@ def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult
         intel_paths=request.intel,
         logsources_path=request.logsources,
         silence_path=request.silence,
+        profile_path=request.profile,
+        ignore_validity=request.ignore_validity,
         keep_values=registry.keys(),
     )
     for detector in detectors().values():
@@ -91,6 +96,9 @@ def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult
     if request.workspace is None and workspace_path.exists():
         workspace_path.unlink()  # a case directory's own workspace holds exactly this hunt's evidence
     with Workspace(workspace_path) as workspace:
+        if request.intel:
+            stage("intel")
+            import_intel(workspace, request.intel, ctx)
         stage("ingest")
         ingested = ingest(
             files,
@@ -125,6 +133,23 @@ def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult
     stage("report")
     result.outputs = write_outputs(result, workspace_path)
     return result
+
+
+def import_intel(workspace: Workspace, paths: list[Path], ctx: HuntContext) -> None:
+    """Import indicator files into the workspace's intel store before any evidence is read;
+    what cannot be used is reported per object, and a file that holds no intel at all stops
+    the hunt (a typo in ``--intel`` should cost seconds, not a whole ingest)."""
+    for path in paths:
+        report = import_path(workspace, path)
+        for skipped, why in report.skipped:
+            if Path(skipped).resolve() == path.resolve():
+                raise SeawallError(f"{path}: not threat intelligence: {why}")
+            ctx.skip("intel", skipped, why)
+        for source in report.sources:
+            for reason in source.reasons:
+                ctx.skip("intel", source.path, reason)
+            for note in source.notes:
+                ctx.note("intel", source.path, note)
 
 
 def _warnings(case: Case) -> list[str]:

@@ -17,12 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from seawall.detect.finding import iso_utc
 from seawall.report.html import render_html
-from seawall.share.sightings import sightings_bundle
+from seawall.share.sightings import DEFAULT_REPORTER, sightings_bundle
 
 if TYPE_CHECKING:
     from seawall.hunt import HuntResult
-
-REPORTER = "Seawall user"  # the 'where sighted' identity of shared sightings
 
 
 def run_summary(result: HuntResult, workspace: Path) -> dict[str, Any]:
@@ -64,7 +62,7 @@ def write_outputs(result: HuntResult, workspace: Path) -> dict[str, Path]:
     for name, document in documents.items():
         paths[name].write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     paths["report.html"].write_text(render_html(result, summary), encoding="utf-8")
-    bundle = sightings_bundle(result.findings, REPORTER)
+    bundle = sightings_bundle(result.findings, DEFAULT_REPORTER)
     if any(o["type"] == "sighting" for o in bundle["objects"]):
         paths["sightings.json"] = out / "sightings.json"
         paths["sightings.json"].write_text(json.dumps(bundle, indent=2) + "\n", encoding="utf-8")

@@ -27,6 +27,7 @@ _TLP1 = {m.id for m in (stix2.TLP_WHITE, stix2.TLP_GREEN, stix2.TLP_AMBER, stix2
 # TLP 2.0 level -> its marking-definition id (fixed by the OASIS TLP 2.0 extension)
 TLP2_IDS = {level: mid for mid, (level, _) in KNOWN.items() if mid not in _TLP1}
 MAX_COUNT = 999_999_999  # the largest count STIX allows
+DEFAULT_REPORTER = "Seawall user"  # the 'where sighted' identity when the user names none
 
 
 def tlp_marking(level: str) -> stix2.MarkingDefinition:
