@@ -25,6 +25,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from seawall.demo import configs
+
 ATTACKER_IP = "203.0.113.66"
 TUNNEL_PEER = "198.51.100.23"
 JUMP_HOST_IP = "10.20.1.15"
@@ -60,15 +62,16 @@ class DemoKit:
     evidence: Path
     registry: Path
     intel: Path
+    profile: Path
     case: Path
     reference_time: dt.datetime
 
 
 def write_demo(out: Path, seed: int = 2024) -> DemoKit:
-    """Write the kit under ``out`` (evidence/, registry.csv, intel.csv); return its paths."""
+    """Write the kit under ``out`` (evidence/, registry.csv, intel.csv, site-profile.yaml); return its paths."""
     rng = random.Random(seed)
     evidence = out / "evidence"
-    for sub in ("routers", "jumphost", "cdr", "mail"):
+    for sub in ("routers", "jumphost", "cdr", "mail", "configs/mrd-edge-r1"):
         (evidence / sub).mkdir(parents=True, exist_ok=True)
     for router in ROUTERS:
         lines = _router_noise(rng, router)
@@ -79,10 +82,16 @@ def write_demo(out: Path, seed: int = 2024) -> DemoKit:
     _write_lines(evidence / "jumphost" / "auth.log.gz", jump, compress=True)
     _write_json_lines(evidence / "cdr" / "cdr-audit.jsonl", _cdr_events(rng), corrupt_line=True)
     _write_json_lines(evidence / "mail" / "gateway.jsonl", _mail_events(rng))
+    snapshots = evidence / "configs" / "mrd-edge-r1"
+    (snapshots / "2024-10-01.cfg").write_text(configs.before("mrd-edge-r1"), encoding="utf-8")
+    (snapshots / "2024-10-09.cfg").write_text(configs.after("mrd-edge-r1", TUNNEL_PEER), encoding="utf-8")
     (out / "registry.csv").write_text(REGISTRY, encoding="utf-8")
     (out / "intel.csv").write_text(INTEL, encoding="utf-8")
+    (out / "site-profile.yaml").write_text(configs.SITE_PROFILE, encoding="utf-8")
     reference = START + dt.timedelta(days=DAYS + 7)
-    return DemoKit(out, evidence, out / "registry.csv", out / "intel.csv", out / "case", reference)
+    return DemoKit(
+        out, evidence, out / "registry.csv", out / "intel.csv", out / "site-profile.yaml", out / "case", reference
+    )
 
 
 def _bsd(ts: dt.datetime) -> str:
