@@ -160,6 +160,12 @@ def test_rfc5424_all_nil_header_fields(tmp_path):
     assert event["log.syslog.priority"] == 14
 
 
+def test_rfc5424_backslash_outside_quotes_is_part_of_the_sd_name(tmp_path):
+    """Only a quoted PARAM-VALUE has escapes (RFC 5424 6.3.3): "[\\]" is an element named "\\"."""
+    event = parse_one(tmp_path, "<0>1 - - - - - [\\] hello")
+    assert event["log.syslog.structured_data"] == "[\\]" and event["message"] == "hello"
+
+
 def test_rfc5424_structured_data_with_escapes_and_several_elements(tmp_path):
     sd = r'[exampleSDID@32473 iut="3" note="a\]b" quote="say \"hi\"" path="C:\\temp"][origin ip="192.0.2.1"]'
     event = parse_one(tmp_path, f"<165>1 2003-10-11T22:14:15.003Z host app 42 MSG1 {sd} the message")

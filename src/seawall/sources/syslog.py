@@ -49,9 +49,11 @@ from seawall.sources.reader import iter_line_chunks
 # A pattern without capture groups finds where each header ends (RE2 runs such patterns
 # as a fast DFA); string functions then split the short header, and the message is the
 # rest of the line. The patterns suit both RE2 and Python's re (used for sniffing).
+# Structured data: a backslash escapes only inside a quoted PARAM-VALUE (RFC 5424 6.3.3);
+# outside quotes it is an ordinary character of an SD-NAME, so "[\]" is one element.
 RFC5424_HEADER = (
     r"^<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ "
-    r"(?:-|(?:\[(?:[^\]\"\\]|\\.|\"(?:[^\"\\]|\\.)*\")*\])+)(?: |$)"
+    r"(?:-|(?:\[(?:[^\]\"]|\"(?:[^\"\\]|\\.)*\")*\])+)(?: |$)"
 )
 BSD_HEADER = (
     r"^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ 0-3]?\d(?: \d{4})? \d\d:\d\d:\d\d(?:\.\d{1,9})?"
