@@ -16,9 +16,9 @@ from rich.table import Table
 from seawall import __version__
 from seawall.cli_audit import audit
 from seawall.cli_intel import intel_app
-from seawall.cli_options import severity
+from seawall.cli_options import FailOn, Quiet
 from seawall.cli_serve import serve_app
-from seawall.detect.finding import SEVERITIES, severity_rank
+from seawall.detect.finding import severity_rank
 from seawall.errors import SeawallError
 
 if TYPE_CHECKING:  # imported lazily at run time: `seawall --help` should not load DuckDB and Ibis
@@ -172,18 +172,8 @@ def hunt(
             help="Read every file as this format instead of recognising it (see 'seawall formats').",
         ),
     ] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            "--fail-on",
-            callback=severity,
-            metavar="SEVERITY",
-            help="Exit with 1 when a finding has this severity or higher: " + ", ".join(SEVERITIES) + ".",
-        ),
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bars or tables; errors still go to stderr.")
-    ] = False,
+    fail_on: FailOn = None,
+    quiet: Quiet = False,
 ) -> None:
     """Ingest EVIDENCE, run every detector, scope the case and write the report.
 
@@ -331,7 +321,7 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the demo evidence and its case.")] = Path(
         "seawall-demo"
     ),
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Write a fictional operator's evidence with a planted intrusion, then hunt it.
 

@@ -15,8 +15,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from seawall.cli_options import severity
-from seawall.detect.finding import SEVERITIES, severity_rank
+from seawall.cli_options import FailOn, Quiet
+from seawall.detect.finding import severity_rank
 from seawall.errors import SeawallError
 
 if TYPE_CHECKING:
@@ -65,18 +65,8 @@ def audit(
             "--out", "-o", metavar="DIR", help="Folder to write findings.jsonl, audit.json and audit.html into."
         ),
     ] = Path("seawall-audit"),
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            "--fail-on",
-            callback=severity,
-            metavar="SEVERITY",
-            help="Exit with 1 when a finding has this severity or higher: " + ", ".join(SEVERITIES) + ".",
-        ),
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar or tables; errors still go to stderr.")
-    ] = False,
+    fail_on: FailOn = None,
+    quiet: Quiet = False,
     workers: Annotated[
         int | None,
         typer.Option(

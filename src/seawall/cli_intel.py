@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from seawall.cli_options import severity
+from seawall.cli_options import FailOn
 from seawall.detect import Finding, HuntContext
 from seawall.detect.finding import severity_rank
 from seawall.detect.intel import IntelDetector
@@ -147,15 +147,7 @@ def match(
     out: OutOption = None,
     ignore_validity: IgnoreValidity = False,
     reporter: Reporter = DEFAULT_REPORTER,
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            "--fail-on",
-            metavar="SEVERITY",
-            callback=severity,
-            help="Exit with 1 when a match has this severity or higher.",
-        ),
-    ] = None,
+    fail_on: FailOn = None,
 ) -> None:
     """Re-run every imported indicator against every event of the workspace.
 

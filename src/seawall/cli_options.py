@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from seawall.detect.finding import SEVERITIES
@@ -12,3 +14,15 @@ def severity(value: str | None) -> str | None:
     if value is not None and value not in SEVERITIES:
         raise typer.BadParameter(f"choose one of: {', '.join(SEVERITIES)}")
     return value
+
+
+FailOn = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on",
+        callback=severity,
+        metavar="SEVERITY",
+        help="Exit with 1 when a finding has this severity or higher: " + ", ".join(SEVERITIES) + ".",
+    ),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables; errors still go to stderr.")]
