@@ -211,11 +211,21 @@ def test_catalog_is_complete_and_documented(catalog: cc.Catalog) -> None:
         assert check.references and check.techniques, check.id
     advisory = "https://www.cisa.gov/news-events/cybersecurity-advisories/aa25-239a"
     assert all(advisory in c.references for c in catalog.only("compromise") if c.id != "SW-CFG-IOC-014")
+    # the removals drift reports are catalog entries too, documented like the others
+    assert [c.id for c in catalog.drift] == ["SW-DRIFT-001", "SW-DRIFT-002", "SW-DRIFT-003"]
+    for check in catalog.drift:
+        assert check.kind == "drift" and check.title and check.rationale and check.remediation, check.id
+        assert check.references and check.techniques, check.id
+        assert {c.mode for c in check.clauses} == {"removed"}
+    assert catalog.get("SW-DRIFT-001").techniques == ("T1562.006",)
+    assert catalog.only("drift").drift == catalog.drift and not catalog.only("drift").checks
+    assert not catalog.only("compromise").drift
 
 
 def test_hardened_config_passes_everything(catalog: cc.Catalog, profile: SiteProfile) -> None:
     results = cc.evaluate(hardened().config(), catalog, profile)
     assert [r.check.id for r in results] == [c.id for c in catalog]
+    assert not any(r.check.kind == "drift" for r in results)  # drift checks need two snapshots
     assert {r.status for r in results} == {cc.PASS}, [
         (r.check.id, r.status, r.reason) for r in results if r.status != cc.PASS
     ]
@@ -749,6 +759,120 @@ checks:
     assert [c.id for c in alone] == ["SW-CFG-IOC-001"]
 
 
+# --- drift checks ---------------------------------------------------------------------------
+
+NTP_REMOVED = """
+include_builtin: true
+checks:
+  - id: SITE-DRIFT-NTP
+    title: Approved NTP server removed
+    kind: drift
+    severity: medium
+    technique: T1070.006
+    reference: https://attack.mitre.org/techniques/T1070/006/
+    rationale: Without its time source the device's log timestamps drift.
+    remediation: Restore the server.
+    removed:
+      each: ntp_servers
+      where: {address: {inside_profile: ntp}}
+"""
+
+
+def test_drift_checks_fire_on_items_the_later_snapshot_lost(catalog: cc.Catalog, profile: SiteProfile) -> None:
+    before = hardened().config()
+    after = hardened().config(logging_hosts=[])
+    results = {r.check.id: r for r in cc.evaluate_drift(before, after, catalog, profile)}
+    assert list(results) == ["SW-DRIFT-001", "SW-DRIFT-002", "SW-DRIFT-003"]
+    removed = results["SW-DRIFT-001"]
+    assert removed.status == cc.FAIL and removed.device == "pe1-nyc"
+    line = before.text_lines.index("logging host 192.0.2.20") + 1
+    assert [(o.label, o.lines) for o in removed.items] == [
+        ("logging host: 192.0.2.20", ((line, "logging host 192.0.2.20"),))
+    ]
+    assert results["SW-DRIFT-002"].status == results["SW-DRIFT-003"].status == cc.PASS
+    # an item moved to another line is not removed; nothing changed, nothing fails
+    moved = hardened(Build().line("!").line("!")).config()
+    assert {r.status for r in cc.evaluate_drift(before, moved, catalog, profile)} == {cc.PASS}
+    # the deny entry of VTY-IN gone: SW-DRIFT-003, labelled by ACL and entry
+    vty = hardened().config()
+    vty.acls = [replace(a, entries=a.entries[:1]) if a.name == "VTY-IN" else a for a in vty.acls]
+    (deny,) = next(r for r in cc.evaluate_drift(before, vty, catalog) if r.check.id == "SW-DRIFT-003").items
+    assert deny.label == "acl entry: VTY-IN deny any log"
+
+
+def test_user_catalog_adds_a_drift_check(tmp_path: Path, profile: SiteProfile) -> None:
+    catalog = catalog_of(tmp_path, NTP_REMOVED)
+    assert [c.id for c in catalog.drift] == ["SITE-DRIFT-NTP", "SW-DRIFT-001", "SW-DRIFT-002", "SW-DRIFT-003"]
+    assert len(catalog) == len(cc.load_catalog())  # not a check of one configuration
+    before = hardened().config()
+    after = hardened().config(ntp_servers=[])
+    ntp = result(cc.evaluate_drift(before, after, catalog, profile), "SITE-DRIFT-NTP")
+    assert ntp.status == cc.FAIL
+    assert [o.label for o in ntp.items] == ["ntp server: 192.0.2.30"]
+    assert ntp.evidence == [(before.text_lines.index("ntp server 192.0.2.30 key 1") + 1, "ntp server 192.0.2.30 key 1")]
+    # its where: an unapproved server removed is no finding; without the declaration, no guess
+    stranger = hardened().config(ntp_servers=[Server(lines=(3,), address="198.51.100.9")])
+    assert result(cc.evaluate_drift(stranger, after, catalog, profile), "SITE-DRIFT-NTP").status == cc.PASS
+    unknown = result(cc.evaluate_drift(before, after, catalog, SiteProfile.empty()), "SITE-DRIFT-NTP")
+    assert (unknown.status, unknown.reason) == (cc.NOT_EVALUATED, "profile declares no approved NTP servers")
+    # a check of one configuration does not run drift checks
+    assert "SITE-DRIFT-NTP" not in {r.check.id for r in cc.evaluate(after, catalog, profile)}
+
+
+def test_drift_check_statuses(catalog: cc.Catalog) -> None:
+    before = hardened().config()
+    rejected = cc.evaluate_drift(before, hardened().config(status="rejected", reason="binary file"), catalog)
+    assert {(r.status, r.reason) for r in rejected} == {
+        (cc.NOT_EVALUATED, "later configuration not parsed: binary file")
+    }
+    earlier = cc.evaluate_drift(hardened().config(status="rejected", reason="binary file"), before, catalog)
+    assert {(r.status, r.reason) for r in earlier} == {(cc.NOT_EVALUATED, "configuration not parsed: binary file")}
+
+
+def test_built_in_drift_checks_are_overridden_and_disabled_by_id(tmp_path: Path) -> None:
+    text = NTP_REMOVED.replace("include_builtin: true", "disable: [SW-DRIFT-003]").replace(
+        "SITE-DRIFT-NTP", "SW-DRIFT-002"
+    )
+    own = catalog_of(tmp_path, text)
+    # without include_builtin the file's own checks stand alone, but the built-in drift
+    # checks stay (a file's check with the same id replaces one; disable drops one)
+    assert len(own) == 0 and own.source == str(tmp_path / "checks.yaml")
+    assert [(c.id, c.title) for c in own.drift] == [
+        ("SW-DRIFT-001", "Logging host removed"),
+        ("SW-DRIFT-002", "Approved NTP server removed"),
+    ]
+    with pytest.raises(ContentError, match="SW-CFG-HARD-011: without include_builtin"):
+        catalog_of(tmp_path, text.replace("SW-DRIFT-003", "SW-CFG-HARD-011"))
+    builtin = catalog_of(tmp_path, "include_builtin: true\ndisable: [SW-DRIFT-001]\nchecks: []\n")
+    assert [c.id for c in builtin.drift] == ["SW-DRIFT-002", "SW-DRIFT-003"] and len(builtin) == len(cc.load_catalog())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("    removed:\n      each: ntp_servers\n      where: {address: {inside_profile: ntp}}\n", ""),
+            "T-D: missing key removed",
+        ),
+        (("removed:", "match:"), "T-D: match: a drift check says what is 'removed', not what to 'match'"),
+        (
+            ("    removed:", "    match: {each: users}\n    removed:"),
+            "T-D: match: a drift check says what is 'removed'",
+        ),
+        (("    removed:", "    when: {each: users}\n    removed:"), "T-D: when: not for drift checks"),
+        (("kind: drift", "kind: compromise"), "T-D: removed: only for drift checks"),
+        (("      each: ntp_servers", "      require: {each: ntp_servers}"), "T-D: removed: 'require' has no meaning"),
+        (("{address: {inside_profile: ntp}}", "{adress: x}"), "T-D: removed.where.adress: unknown field"),
+        (("      each: ntp_servers", "      each: ntp_server"), "T-D: removed.each: unknown collection ntp_server"),
+    ],
+)
+def test_drift_check_errors(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    text = NTP_REMOVED.replace("SITE-DRIFT-NTP", "T-D").replace(*change)
+    with pytest.raises(ContentError) as error:
+        catalog_of(tmp_path, text)
+    assert message in str(error.value)
+
+
 # --- speed ---------------------------------------------------------------------------------
 
 
@@ -870,8 +994,11 @@ def test_results_and_catalog_cross_process_boundaries(catalog: cc.Catalog, profi
     results = cc.evaluate(b.config(), catalog, profile)
     again = pickle.loads(pickle.dumps(results))
     assert again == results
-    assert pickle.loads(pickle.dumps(catalog)) == catalog
-    assert cc.evaluate(b.config(), pickle.loads(pickle.dumps(catalog)), profile) == results
+    copy = pickle.loads(pickle.dumps(catalog))
+    assert copy == catalog and copy.drift == catalog.drift
+    assert cc.evaluate(b.config(), copy, profile) == results
+    after = b.config(logging_hosts=[])
+    assert cc.evaluate_drift(b.config(), after, copy) == cc.evaluate_drift(b.config(), after, catalog)
 
 
 def test_object_group_source_is_not_guessed(catalog: cc.Catalog, profile: SiteProfile) -> None:

@@ -40,6 +40,8 @@ def toy_parse(text: str, path: str) -> DeviceConfig:
             )
         elif words[:2] == ["logging", "host"]:
             config.logging_hosts.append(Server(lines=(number,), address=words[2]))
+        elif words[:2] == ["ntp", "server"]:
+            config.ntp_servers.append(Server(lines=(number,), address=words[2]))
         elif words[0] == "access-list":
             source = {"any": "any", "host": f"{words[4]}/32" if len(words) > 4 else ""}.get(words[3], words[3])
             acls.setdefault(words[1], []).append(
@@ -385,3 +387,59 @@ def test_snapshots_cross_process_boundaries(oxidized: Path) -> None:
     snap = drift.snapshots(oxidized)["pe1-nyc.example.net"][1]
     copy = pickle.loads(pickle.dumps(snap))
     assert copy.text == COMPROMISED and copy.date == snap.date
+
+
+# --- removals are catalog checks ------------------------------------------------------------
+
+NTP_REMOVED = """
+include_builtin: true
+disable: [SW-DRIFT-001]
+checks:
+  - id: SITE-DRIFT-NTP
+    title: NTP server removed
+    kind: drift
+    severity: medium
+    technique: T1070.006
+    reference: https://attack.mitre.org/techniques/T1070/006/
+    removed: {each: ntp_servers}
+"""
+
+
+def test_a_drift_check_of_ones_own_fires_in_history(tmp_path: Path, profile: SiteProfile) -> None:
+    checks = tmp_path / "checks.yaml"
+    checks.write_text(NTP_REMOVED)
+    catalog = load_catalog(checks)
+    with_ntp = BASE.replace("!\nend", "ntp server 192.0.2.30\n!\nend")
+    snaps = [
+        drift.Snapshot("pe1", dt.datetime(2024, 6, d, tzinfo=UTC), f"{d}", f"pe1/{d}.cfg", lambda t=t: t)
+        for d, t in ((1, with_ntp), (2, with_ntp), (3, COMPROMISED))
+    ]
+    hist = drift.history(snaps, catalog, profile, parse=toy_parse)
+    removals = [f for f in hist.findings if f.kind == "defence removed"]
+    assert [(f.rule_id, f.label, f.lines, f.first_seen, f.source) for f in removals] == [
+        ("SITE-DRIFT-NTP", "ntp server: 192.0.2.30", ((14, "ntp server 192.0.2.30"),), snaps[2].date, "pe1/3.cfg")
+    ]  # the logging host removed that day is not reported: SW-DRIFT-001 is disabled
+    (ntp,) = removals
+    assert (ntp.title, ntp.severity, ntp.techniques, ntp.still_present) == (
+        "NTP server removed",
+        "medium",
+        ("T1070.006",),
+        True,
+    )
+    assert ntp.references == ("https://attack.mitre.org/techniques/T1070/006/",)
+    # a configuration's own results never list drift checks
+    assert "SITE-DRIFT-NTP" not in {r.check.id for r in hist.latest}
+
+
+def test_removed_deny_entry_and_aaa_only_catalog(profile: SiteProfile) -> None:
+    before = toy_parse(BASE, "a.cfg")
+    after = toy_parse(BASE.replace("access-list 20 deny any\n", ""), "b.cfg")
+    found = drift.drift_findings(before, after, load_catalog(), profile)
+    assert [(f.rule_id, f.label, f.lines, f.kind) for f in found] == [
+        ("SW-DRIFT-003", "acl entry: 20 access-list 20 deny any", ((10, "access-list 20 deny any"),), "defence removed")
+    ]
+    # a catalog without drift checks reports indicators only
+    assert drift.drift_findings(before, after, load_catalog().only("compromise"), profile) == []
+    # a permit entry removed is not a defence removed
+    fewer = toy_parse(BASE.replace("access-list 20 permit 192.0.2.0 0.0.0.63\n", ""), "c.cfg")
+    assert drift.drift_findings(before, fewer, load_catalog(), profile) == []

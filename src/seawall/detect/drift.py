@@ -6,6 +6,12 @@ a snapshot of it). ``diff`` reports the exact changed lines and the changes to t
 (user added, ACL entry removed, tunnel added...). ``history`` walks a device's snapshots
 and reports the compromise indicators each one introduced, and defences it removed, with
 the date of the snapshot where each first appears.
+
+What counts as an indicator or a removed defence is the catalog's, not this module's:
+an indicator is an offense of a compromise check that the earlier snapshot does not
+have; a removed defence is a failure of a drift check (``kind: drift``, a ``removed``
+clause, such as SW-DRIFT-001 "Logging host removed"), run by
+``config_checks.evaluate_drift``.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from seawall.detect import config_checks
-from seawall.detect.config_checks import KEY_FIELDS, Catalog, CheckResult, bare, identity
+from seawall.detect.config_checks import KEY_FIELDS, NOUNS, Catalog, CheckResult, bare, identity
 from seawall.detect.profile import SiteProfile
 from seawall.errors import EvidenceError
 from seawall.sources.configs.model import COLLECTIONS, DeviceConfig, Item
@@ -52,43 +58,6 @@ VOLATILE = (
     r"^## Last (commit|changed):",
     r"^ntp clock-period\b",
 )
-NOUNS = {
-    "users": "user",
-    "enable_secrets": "enable secret",
-    "aaa_servers": "aaa server",
-    "lines": "line",
-    "acls": "acl",
-    "acl_entries": "acl entry",
-    "snmp_communities": "snmp community",
-    "snmp_groups": "snmp group",
-    "snmp_hosts": "snmp host",
-    "logging_hosts": "logging host",
-    "ntp_servers": "ntp server",
-    "services": "service",
-    "features": "feature",
-    "tunnels": "tunnel",
-    "static_routes": "static route",
-    "monitor_sessions": "monitor session",
-    "packet_captures": "packet capture",
-    "interfaces": "interface",
-    "routing": "routing protocol",
-    "banners": "banner",
-}
-# Removals that take a defence away, reported as drift findings: collection -> (id, title,
-# severity, techniques, which removed items count).
-REMOVALS: dict[str, tuple[str, str, str, tuple[str, ...], Callable[[Item], bool]]] = {
-    "logging_hosts": ("SW-DRIFT-001", "Logging host removed", "high", ("T1562.006",), lambda item: True),
-    "aaa_servers": ("SW-DRIFT-002", "TACACS+/RADIUS server removed", "high", ("T1556",), lambda item: True),
-    "acl_entries": (
-        "SW-DRIFT-003",
-        "ACL entry denying traffic removed",
-        "medium",
-        ("T1562.004",),
-        lambda item: getattr(item, "action", "") == "deny",
-    ),
-}
-
-
 # --- snapshots --------------------------------------------------------------------------
 
 
@@ -585,7 +554,7 @@ class DriftFinding:
     """An indicator a snapshot introduced, or a defence it removed, and when."""
 
     device: str
-    rule_id: str  # the check's id, or SW-DRIFT-... for removals
+    rule_id: str  # the check's id (a drift check's for removals: SW-DRIFT-...)
     title: str
     severity: str
     kind: str  # "indicator introduced", "indicator present since the first snapshot", "defence removed"
@@ -618,16 +587,18 @@ def drift_findings(
     before_date: dt.datetime | None = None,
     after_date: dt.datetime | None = None,
 ) -> list[DriftFinding]:
-    """What ``after`` introduced that a compromise check flags, and the defences it removed."""
-    catalog = (catalog if catalog is not None else config_checks.default_catalog()).only("compromise")
-    old = _compromise(config_checks.evaluate(before, catalog, profile))
-    new = _compromise(config_checks.evaluate(after, catalog, profile))
+    """What ``after`` introduced that a compromise check flags, and the defences it removed
+    that a drift check flags."""
+    catalog = catalog if catalog is not None else config_checks.default_catalog()
+    compromise = catalog.only("compromise")
+    old = _compromise(config_checks.evaluate(before, compromise, profile))
+    new = _compromise(config_checks.evaluate(after, compromise, profile))
     found = [
         _indicator(after, result, offense, after_date, after_date, after.path, True, "indicator introduced")
         for key, (result, offense) in new.items()
         if key not in old
     ]
-    found.extend(_removals(before, after, after_date))
+    found.extend(_removals(before, after, catalog, profile, after_date))
     return sorted(found, key=_order)
 
 
@@ -660,32 +631,37 @@ def _indicator(
 
 
 def _removals(
-    before: DeviceConfig, after: DeviceConfig, when: dt.datetime | None, source: str | None = None
+    before: DeviceConfig,
+    after: DeviceConfig,
+    catalog: Catalog,
+    profile: SiteProfile | None,
+    when: dt.datetime | None,
+    source: str | None = None,
 ) -> list[DriftFinding]:
-    found = []
-    for collection, (rule_id, title, severity, techniques, counts) in REMOVALS.items():
-        old, new = _keyed(before, collection), _keyed(after, collection)
-        kept = {identity(collection, i) for items in new.values() for i in items}
-        for key, items in sorted(old.items(), key=lambda kv: repr(kv[0])):
-            for item in items:
-                if counts(item) and identity(collection, item) not in kept:
-                    found.append(
-                        DriftFinding(
-                            device=config_checks.device_name(after),
-                            rule_id=rule_id,
-                            title=title,
-                            severity=severity,
-                            kind="defence removed",
-                            techniques=techniques,
-                            first_seen=when,
-                            last_seen=when,
-                            still_present=True,
-                            source=source or after.path,
-                            label=f"{NOUNS[collection]}: " + " ".join(str(k) for k in key if k not in (None, "")),
-                            lines=tuple(before.text(item.lines)),
-                        )
-                    )
-    return found
+    """The failures of the catalog's drift checks from ``before`` to ``after``: one finding
+    per removed item, quoted with its lines in ``before``, dated ``when``."""
+    if not catalog.drift:
+        return []
+    return [
+        DriftFinding(
+            device=result.device,
+            rule_id=result.check.id,
+            title=result.check.title,
+            severity=result.check.severity,
+            kind="defence removed",
+            techniques=result.check.techniques,
+            first_seen=when,
+            last_seen=when,
+            still_present=True,
+            source=source or after.path,
+            label=offense.label,
+            lines=offense.lines,
+            references=result.check.references,
+        )
+        for result in config_checks.evaluate_drift(before, after, catalog, profile)
+        if result.status == config_checks.FAIL
+        for offense in result.items
+    ]
 
 
 def _order(f: DriftFinding) -> tuple:
@@ -719,7 +695,8 @@ def history(
 ) -> History:
     """Walk one device's snapshots, oldest first: each indicator is reported once per run of
     snapshots that contain it, dated by the first of them ("when did it start"); each
-    removed defence is dated by the snapshot that no longer has it."""
+    removed defence (a failure of a drift check of the catalog) is dated by the snapshot
+    that no longer has it."""
     catalog = catalog if catalog is not None else config_checks.default_catalog()
     compromise = catalog.only("compromise")
     parse = parse or default_parser()
@@ -764,5 +741,7 @@ def history(
                 )
             )
         if index:
-            findings.extend(_removals(configs[index - 1], configs[index], snaps[index].date, snaps[index].source))
+            findings.extend(
+                _removals(configs[index - 1], configs[index], catalog, profile, snaps[index].date, snaps[index].source)
+            )
     return History(device, list(snaps), drifts, sorted(findings, key=_order), latest)
