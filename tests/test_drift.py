@@ -443,3 +443,19 @@ def test_removed_deny_entry_and_aaa_only_catalog(profile: SiteProfile) -> None:
     # a permit entry removed is not a defence removed
     fewer = toy_parse(BASE.replace("access-list 20 permit 192.0.2.0 0.0.0.63\n", ""), "c.cfg")
     assert drift.drift_findings(before, fewer, load_catalog(), profile) == []
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "!! Last configuration change at Mon Jul  1 03:00:00 2024 by netops",  # IOS XR
+        "!Running configuration last done at: Mon Jul  1 03:00:00 2024",  # NX-OS
+        "!Time: Mon Jul  1 03:00:00 2024",
+        "## Last commit: 2024-07-01 03:00:00 UTC by netops",  # Junos
+    ],
+)
+def test_save_time_headers_are_not_drift(header: str) -> None:
+    removed, added = drift.changed_lines(
+        [header.replace("Jul  1", "Jun  1").replace("07-01", "06-01"), "hostname r1"], [header, "hostname r1"]
+    )
+    assert removed == added == ()

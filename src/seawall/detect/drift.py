@@ -55,6 +55,8 @@ VOLATILE = (
     r"^Building configuration",
     r"^Current configuration\s*:",
     r"^!Time:",
+    r"^!! Last configuration change\b",  # IOS XR
+    r"^!Running configuration last done at:",  # NX-OS
     r"^## Last (commit|changed):",
     r"^ntp clock-period\b",
 )
