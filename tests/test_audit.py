@@ -214,6 +214,10 @@ def test_audit_json_per_device(tree: tuple[Path, AuditResult]) -> None:
     assert [r["text"] for r in step["removed"]] == ["logging host 172.20.5.21 transport tcp port 6514"]
     kinds = {(c["kind"], c["key"]) for c in step["changes"]}
     assert {("user added", "cisco_tac_admin"), ("logging host removed", "172.20.5.21")} <= kinds
+    removal = next(f for f in pe1["drift_findings"] if f["rule_id"] == "SW-DRIFT-001")
+    assert Path(removal["lines_in"]).name == "2024-06-01.cfg"  # the removed line's numbers are the old file's
+    introduced = next(f for f in pe1["drift_findings"] if f["rule_id"] == "SW-CFG-IOC-001")
+    assert Path(introduced["lines_in"]).name == "2024-06-02T0300.cfg"
     assert document["skipped"] == result.skipped
 
 

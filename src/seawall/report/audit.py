@@ -86,7 +86,10 @@ def _drift(step: Drift) -> dict[str, Any]:
     }
 
 
-def _drift_finding(f: DriftFinding) -> dict[str, Any]:
+def _drift_finding(f: DriftFinding, drifts: list[Drift]) -> dict[str, Any]:
+    """``lines_in`` names the file the line numbers refer to: for a removal, the snapshot
+    before the one that dropped it."""
+    before = next((d.before_path for d in drifts if d.after_path == f.source), None)
     return {
         "rule_id": f.rule_id,
         "title": f.title,
@@ -97,6 +100,7 @@ def _drift_finding(f: DriftFinding) -> dict[str, Any]:
         "still_present": f.still_present,
         "source": f.source,
         "label": f.label,
+        "lines_in": before if f.kind == "defence removed" and before else f.source,
         "lines": _lines(f.lines),
     }
 
@@ -139,7 +143,7 @@ def device_document(device: DeviceAudit, kind_of: dict[str, str]) -> dict[str, A
             for c in device.checks
         ],
         "drift": [_drift(d) for d in device.drifts],
-        "drift_findings": [_drift_finding(f) for f in device.drift_findings],
+        "drift_findings": [_drift_finding(f, device.drifts) for f in device.drift_findings],
         "findings": [f.id for f in device.findings],
     }
 
