@@ -113,23 +113,19 @@ def list_(workspace: WorkspaceOption) -> None:
         summary = IntelStore(ws).summary()
     out = Console()
     sources = Table(title="Intel sources", title_justify="left")
-    for column in ("source", "kind", "name", "indicators", "objects", "rejected", "imported"):
-        numeric = column in ("indicators", "objects", "rejected")
-        sources.add_column(
-            column,
-            justify="right" if numeric else "left",
-            no_wrap=column != "name",
-            max_width=40 if column == "name" else None,
-        )
+    sources.add_column("name", ratio=1, min_width=20, overflow="fold")
+    sources.add_column("kind", no_wrap=True)
+    for column in ("indicators", "objects", "rejected"):
+        sources.add_column(column, justify="right", no_wrap=True)
+    sources.add_column("imported", no_wrap=True)
     for s in summary.sources:
         sources.add_row(
-            Path(s["path"]).name,
+            f"{s.get('name') or ''}\n[dim]{s['path']}[/dim]",
             s["kind"],
-            s.get("name") or "",
             f"{s['indicators']:,}",
             f"{s['objects']:,}",
             f"{s['rejected']:,}",
-            str(s["imported"])[:19],
+            str(s["imported"])[:10],
         )
     out.print(sources)
     for title, counts in (("Objects by type", summary.types), ("Indicators by TLP", summary.tlp)):

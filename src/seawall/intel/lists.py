@@ -180,7 +180,13 @@ def _declared(value: str, wanted: str) -> tuple[str, str]:
     if wanted == "domain" and _HOST.fullmatch(value):
         return "domain", value.lower().rstrip(".")
     if wanted == "url" and not any(c.isspace() for c in value):
-        return "url", _normalise_url(value)
+        # Without a scheme a URL needs a host and a path ("evil.example/login"); a bare
+        # file name ("igfxtray.exe") or a relative path ("Data/dtl.dat") is not one.
+        authority, slash, path = value.partition("/")
+        host = authority.rpartition("@")[2].partition(":")[0]
+        if slash and (_DOMAIN.fullmatch(host) or _network(host)):
+            return "url", authority.lower() + slash + path
+        raise ValueError(f"{value!r} is not a URL: no scheme, and not a host followed by a path")
     raise ValueError(f"{value!r} is not a valid {wanted}")
 
 

@@ -317,7 +317,10 @@ class _Event:
         stix_type = "indicator" if pattern else "vulnerability" if misp_type == "vulnerability" else "x-misp-attribute"
         oid = f"{stix_type}--{attr_uuid}"
         name = f"{misp_type} {value}"[:300]
-        seen = to_timestamp(attr.get("first_seen")) or to_timestamp(attr.get("timestamp")) or self.date
+        # Valid from the first sighting MISP records, else always: the attribute's timestamp
+        # is when it was last edited and the event's date when it was reported, both after
+        # the activity a retro-hunt looks for.
+        seen = to_timestamp(attr.get("first_seen"))
         row = self._object(
             oid, stix_type, value if stix_type == "vulnerability" else name, attr, modified=attr.get("timestamp")
         )

@@ -69,6 +69,8 @@ def attribute_pattern(misp_type: str, value: str, relation: str | None = None) -
         return observation(_comparison(misp_type, value)), "stix"
     if "|" in misp_type:
         return _composite(misp_type, value), "stix"
+    if misp_type == "malware-sample":  # "name|md5" (the sample itself is an attachment)
+        return _composite("filename|md5", value), "stix"
     if misp_type == "AS":
         return f"[autonomous-system:number = {_asn(value)}]", "stix"
     return None
@@ -86,9 +88,11 @@ def _comparison(misp_type: str, value: str) -> str:
 def _composite(misp_type: str, value: str) -> str | None:
     first, _, second = misp_type.partition("|")
     if first == "filename" and second in _FILE_HASHES:
-        name, sep, digest = value.rpartition("|")
+        # The hash alone identifies the file; malware is renamed, so the name (kept in the
+        # indicator's name) is not required to match.
+        _, sep, digest = value.rpartition("|")
         _need(sep, misp_type)
-        return observation(_comparison("filename", name), _comparison(second, digest))
+        return observation(_comparison(second, digest))
     if first in ("ip-dst", "ip-src", "hostname", "domain") and second == "port":
         host, sep, port = value.rpartition("|")
         _need(sep, misp_type)
