@@ -9,9 +9,13 @@ and makes the items once, at the end, in the order each was first stated.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from dataclasses import MISSING, fields
+from typing import Any, TypeVar
 
 from seawall.sources.configs.model import DeviceConfig, Item
+
+ItemT = TypeVar("ItemT", bound=Item)
 
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _IPV6 = re.compile(r"[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*")
@@ -193,11 +197,17 @@ def secret_hash_type(value: str) -> str:
 _WORD = re.compile(r'"([^"]*)"?|([^\s"]+)')
 
 
-def words_of(text: str) -> list[str]:
-    """Words of a statement, a double-quoted string counting as one word (quotes removed)."""
+def words_of(text: str, start: int = 0) -> list[str]:
+    """Words of a statement (from ``text[start:]``), a double-quoted string counting as one
+    word (quotes removed)."""
     if '"' not in text:
-        return text.split()
-    return [quoted or bare for quoted, bare in _WORD.findall(text)]
+        return text[start:].split() if start else text.split()
+    return [quoted or bare for quoted, bare in _WORD.findall(text, start)]
+
+
+def numbers(lines: list[int]) -> tuple[int, ...]:
+    """Line numbers as an item holds them: sorted, each once."""
+    return (lines[0],) if len(lines) == 1 else tuple(sorted(set(lines)))
 
 
 class Builder:
@@ -216,17 +226,20 @@ class Builder:
             items = self._items[collection] = {}
         entry = items.get(key)
         if entry is None:
-            entry = items[key] = (cls, {}, [])
+            items[key] = (cls, facts, [line])
+            return facts
         entry[1].update(facts)
         entry[2].append(line)
         return entry[1]
 
     def get(self, collection: str, key: object) -> dict[str, Any] | None:
-        entry = self._items.get(collection, {}).get(key)
+        items = self._items.get(collection)
+        entry = items.get(key) if items is not None else None
         return entry[1] if entry is not None else None
 
     def add_line(self, collection: str, key: object, *lines: int) -> None:
-        entry = self._items.get(collection, {}).get(key)
+        items = self._items.get(collection)
+        entry = items.get(key) if items is not None else None
         if entry is not None:
             entry[2].extend(lines)
 
@@ -241,14 +254,73 @@ class Builder:
         """Make the items into ``config``'s collections, in the order each was first stated."""
         for collection, items in self._items.items():
             out = getattr(config, collection)
+            made = None
             for cls, facts, lines in items.values():
-                for name in _LIST_FACTS.intersection(facts):
-                    if isinstance(facts[name], list):
-                        facts[name] = tuple(facts[name])
-                out.append(cls(lines=tuple(sorted(set(lines))), **facts))
+                if cls is not made:  # a collection holds items of one class
+                    made, build, lists = cls, maker(cls), _list_facts(cls)
+                for name in lists:
+                    value = facts.get(name)
+                    if isinstance(value, list):
+                        facts[name] = tuple(value)
+                out.append(build((lines[0],) if len(lines) == 1 else tuple(sorted(set(lines))), facts))
 
 
 # The facts gathered in lists while parsing; the model holds them as tuples.
 _LIST_FACTS = frozenset(
     {"entries", "addresses", "sources", "neighbors", "ports", "transport_input", "transport_output"}
 )
+_list_facts_of: dict[type, tuple[str, ...]] = {}
+
+
+def _list_facts(cls: type[Item]) -> tuple[str, ...]:
+    names = _list_facts_of.get(cls)
+    if names is None:
+        names = _list_facts_of[cls] = tuple(f.name for f in fields(cls) if f.name in _LIST_FACTS)
+    return names
+
+
+# -- making items ----------------------------------------------------------------------------------
+
+_makers: dict[type, Callable[[tuple[int, ...], dict[str, Any]], Any]] = {}
+
+
+def make(cls: type[ItemT], lines: tuple[int, ...], facts: dict[str, Any]) -> ItemT:
+    """``cls(lines=lines, **facts)``, at half the cost (``facts`` is not kept)."""
+    return maker(cls)(lines, facts)
+
+
+def maker(cls: type[ItemT]) -> Callable[[tuple[int, ...], dict[str, Any]], ItemT]:
+    """The function ``make`` calls for ``cls``: to call in a loop without the look-up.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, about
+    a microsecond for an ACL entry, and a configuration has thousands of items. A model item
+    (every field with a default, no ``__post_init__``) is equally its ``__dict__``, filled
+    here in field order as ``__init__`` fills it; a fact that is not a field is refused the
+    same way. Any other class goes through its ``__init__``.
+    """
+    build = _makers.get(cls)
+    if build is None:
+        build = _makers[cls] = _maker(cls)
+    return build
+
+
+def _maker(cls: type[ItemT]) -> Callable[[tuple[int, ...], dict[str, Any]], ItemT]:
+    every = fields(cls)
+    if hasattr(cls, "__post_init__") or not all(f.init and f.default is not MISSING for f in every):
+        return lambda lines, facts: cls(lines=lines, **facts)
+    defaults = {f.name: f.default for f in every}
+    names = frozenset(defaults) - {"lines"}
+    new = object.__new__
+
+    def build(lines: tuple[int, ...], facts: dict[str, Any]) -> ItemT:
+        if not names.issuperset(facts):
+            unknown = ", ".join(sorted(set(facts) - names))
+            raise TypeError(f"{cls.__name__}.__init__() got an unexpected keyword argument {unknown!r}")
+        item = new(cls)
+        state = item.__dict__
+        state.update(defaults)
+        state["lines"] = lines
+        state.update(facts)
+        return item
+
+    return build

@@ -25,6 +25,7 @@ from seawall.sources.configs.common import (
     is_ip,
     is_ipv4,
     is_prefix,
+    maker,
     port_number,
     ports_of,
     with_mask,
@@ -77,6 +78,7 @@ FEATURES: dict[tuple[str, ...], str] = {
     ("iox",): "iox",
     ("guestshell", "enable"): "guestshell",
 }
+_FEATURE_WORDS = max(map(len, FEATURES))
 _SECRET_TYPES = frozenset({"0", "4", "5", "6", "7", "8", "9", "10", "sha512", "sha256", "md5"})
 _KEY_TYPES = frozenset({"0", "6", "7", "8", "encrypted"})
 _ADMIN_ROLES = frozenset({"network-admin", "vdc-admin", "root-lr", "root-system", "priv-15"})
@@ -626,6 +628,12 @@ def _ports(w: list[str], k: int) -> tuple[str | None, int]:
 
 def acl_entry(w: list[str], number: int, text: str, standard: bool, netmask: bool) -> AclEntry | None:
     """An ACL entry from its words (sequence number first when present); None if not one."""
+    facts = _entry_facts(w, text, standard, netmask)
+    return None if facts is None else _new_entry((number,), facts)
+
+
+def _entry_facts(w: list[str], text: str, standard: bool, netmask: bool) -> dict | None:
+    """What ``acl_entry`` makes an entry of, without its line number."""
     k = 0
     sequence = None
     if w and w[0].isdecimal():
@@ -636,13 +644,13 @@ def acl_entry(w: list[str], number: int, text: str, standard: bool, netmask: boo
         return None
     action = w[k].lower()
     if action == "remark":
-        return AclEntry(lines=(number,), sequence=sequence, action="remark", text=text)
+        return {"sequence": sequence, "action": "remark", "text": text}
     if action not in ("permit", "deny"):
         return None
     k += 1
     if standard:
         source, k = _address(w, k, netmask, standard=True)
-        return AclEntry(lines=(number,), sequence=sequence, action=action, source=source, text=text)
+        return {"sequence": sequence, "action": action, "source": source, "text": text}
     protocol = w[k].lower() if k < len(w) else None
     k += 1
     if protocol in ("object-group", "object") and k < len(w):  # ASA service groups
@@ -652,17 +660,24 @@ def acl_entry(w: list[str], number: int, text: str, standard: bool, netmask: boo
     source_port, k = _ports(w, k)
     destination, k = _address(w, k, netmask)
     destination_port, k = _ports(w, k)
-    return AclEntry(
-        lines=(number,),
-        sequence=sequence,
-        action=action,
-        protocol=protocol,
-        source=source,
-        destination=destination,
-        destination_port=destination_port,
-        source_port=source_port,
-        text=text,
-    )
+    return {
+        "sequence": sequence,
+        "action": action,
+        "protocol": protocol,
+        "source": source,
+        "destination": destination,
+        "destination_port": destination_port,
+        "source_port": source_port,
+        "text": text,
+    }
+
+
+# Entry facts by the entry's text, standard ACLs apart: a device's snapshots repeat nearly
+# every entry, and ``deny ip any any log`` ends thousands of ACLs. Emptied when full.
+_ENTRY_FACTS: tuple[dict[str, dict | None], dict[str, dict | None]] = ({}, {})
+ENTRY_CACHE_SIZE = 20_000
+_MISS: dict = {}
+_new_entry = maker(AclEntry)
 
 
 def _acl(p: IosParser, name: str, kind: str, number: int) -> dict:
@@ -711,6 +726,8 @@ def _named_acl(p: IosParser, i: int, name: str, kind: str) -> int:
     end = p.block_end(i)
     facts = _acl(p, name, kind, i + 1)
     standard = kind == "standard"
+    known = _ENTRY_FACTS[standard]
+    new_entry = _new_entry
     entries = facts["entries"]
     lines = p.lines
     used = []
@@ -718,9 +735,13 @@ def _named_acl(p: IosParser, i: int, name: str, kind: str) -> int:
         text = lines[j].strip()
         if not text or text[0] == "!":
             continue
-        entry = acl_entry(text.split(), j + 1, text, standard, False)
+        entry = known.get(text, _MISS)
+        if entry is _MISS:
+            if len(known) >= ENTRY_CACHE_SIZE:
+                known.clear()
+            entry = known[text] = _entry_facts(text.split(), text, standard, False)
         if entry is not None:
-            entries.append(entry)
+            entries.append(new_entry((j + 1,), entry))
             used.append(j + 1)
     p.b.add_line("acls", name, *used)
     return end
@@ -746,7 +767,7 @@ def _prefix_list(p: IosParser, i: int, w: list[str]) -> int:
 
 
 def _ip(p: IosParser, i: int, w: list[str]) -> int:
-    feature = FEATURES.get(tuple(w))
+    feature = FEATURES.get(tuple(w)) if len(w) <= _FEATURE_WORDS else None
     if feature:
         p.feature(i + 1, feature, True)
         return i + 1

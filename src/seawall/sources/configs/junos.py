@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
-from seawall.sources.configs.common import Builder, port_number, ports_of, secret_hash_type, words_of
+from seawall.sources.configs.common import Builder, maker, numbers, port_number, ports_of, secret_hash_type, words_of
 from seawall.sources.configs.model import (
     COLLECTIONS,
     AaaServer,
@@ -45,17 +45,18 @@ _SUPER_USER = frozenset({"super-user", "superuser"})
 _LEVELS = {"privacy": "priv", "authentication": "auth", "none": "noauth"}
 _TERMINAL = {"accept": "permit", "discard": "deny", "reject": "deny"}
 MAX_ENTRIES_PER_TERM = 64  # sources x destinations of one term; beyond, the term is one entry
+_new_entry = maker(AclEntry)
 
 
 def parse_junos(lines: list[str], config: DeviceConfig) -> None:
     """Fill ``config`` from the lines of a Junos file, in either form."""
     problems: list[str] = []
-    statements = list(flatten(lines, config.unparsed, problems))
+    statements = flatten(lines, config.unparsed, problems)
     if problems:
         config.status = "partial"
         config.reason = "; ".join(dict.fromkeys(problems))
     _Interpreter(config).run(statements)
-    if any(line.rstrip().endswith("{") for line in lines):
+    if "{" in "".join(lines) and any(line.rstrip().endswith("{") for line in lines):  # hierarchical
         _name_blocks(config, lines)
 
 
@@ -117,11 +118,13 @@ def _expand(words: list[str]) -> list[list[str]]:
     return [[*words[:start], item, *words[end + 1 :]] for item in words[start + 1 : end]]
 
 
-def flatten(lines: list[str], unparsed: list[tuple[int, int]], problems: list[str]) -> Iterator[Statement]:
+def flatten(lines: list[str], unparsed: list[tuple[int, int]], problems: list[str]) -> list[Statement]:
     """Each statement as (line number, its full path of words); bad lines go to ``unparsed``.
 
     A block marked ``inactive:`` (and everything in it) is read but yields nothing.
     """
+    out: list[Statement] = []
+    add = out.append
     prefix: list[str] = []
     frames: list[tuple[int, int, bool]] = []  # (prefix length before the block, its line, inactive)
     in_comment = False
@@ -135,18 +138,20 @@ def flatten(lines: list[str], unparsed: list[tuple[int, int]], problems: list[st
             text = text[text.index("*/") + 2 :].strip()
         if not text or text[0] == "#":
             continue
+        if text.startswith("set "):  # display set: the words after "set", quotes removed
+            words = text[4:].split() if '"' not in text else words_of(text, 4)
+            if "[" in text and "[" in words:
+                out.extend((number, w) for w in _expand(words))
+            else:
+                add((number, words))
+            continue
+        if text.startswith(("deactivate ", "delete ", "activate ")):
+            words = words_of(text)
+            if words[0] == "deactivate":
+                add((number, ["<deactivate>", *words[1:]]))
+            continue
         if text.startswith("/*"):
             in_comment = "*/" not in text
-            continue
-        if text.startswith(("set ", "deactivate ", "delete ", "activate ")):
-            words = words_of(text)
-            if words[0] == "set":
-                if "[" in words:
-                    yield from ((number, w) for w in _expand(words[1:]))
-                else:
-                    yield number, words[1:]
-            elif words[0] == "deactivate":
-                yield number, ["<deactivate>", *words[1:]]
             continue
         if "#" in text:
             text = _strip_comment(text)
@@ -161,9 +166,9 @@ def flatten(lines: list[str], unparsed: list[tuple[int, int]], problems: list[st
                 if words[0] in ("protect:", "replace:"):
                     words = words[1:]
                 if "[" in words:
-                    yield from ((number, [*prefix, *w]) for w in _expand(words))
+                    out.extend((number, [*prefix, *w]) for w in _expand(words))
                 else:
-                    yield number, prefix + words
+                    add((number, prefix + words))
             continue
         if last == "{" and simple and text.count("{") == 1:
             _open(text[:-1].split(), number, prefix, frames)
@@ -177,10 +182,11 @@ def flatten(lines: list[str], unparsed: list[tuple[int, int]], problems: list[st
             continue
         if _NOISE.match(text):
             continue
-        yield from _general(number, text, prefix, frames, unparsed, problems)
+        out.extend(_general(number, text, prefix, frames, unparsed, problems))
     if frames:
         unparsed.append((frames[-1][1], len(lines)))
         problems.append(f"truncated: {len(frames)} block(s) not closed")
+    return out
 
 
 def _open(words: list[str], number: int, prefix: list[str], frames: list[tuple[int, int, bool]]) -> None:
@@ -402,26 +408,30 @@ class _Interpreter:
     # firewall filters and prefix lists -------------------------------------------------------------
 
     def firewall(self, number: int, w: list[str]) -> None:
-        k = 1
-        family = "inet"
-        if w[k] == "family" and len(w) > k + 1:
-            family, k = w[k + 1], k + 2
-        if len(w) < k + 5 or w[k] != "filter" or w[k + 2] != "term":
+        n = len(w)
+        if w[1] == "family" and n > 2:
+            family, k = w[2], 3
+        else:
+            family, k = "inet", 1
+        if n < k + 5 or w[k] != "filter" or w[k + 2] != "term":
             return
         key = (w[k + 1], "ipv6" if family == "inet6" else "filter")
-        term = self.filters.setdefault(key, {}).setdefault(
-            w[k + 3], {"from": {}, "then": [], "lines": [], "first": number}
-        )
+        terms = self.filters.get(key)
+        if terms is None:
+            terms = self.filters[key] = {}
+        term = terms.get(w[k + 3])
+        if term is None:
+            term = terms[w[k + 3]] = {"from": {}, "then": [], "lines": [], "first": number}
         term["lines"].append(number)
-        rest = w[k + 4 :]
-        if rest[0] == "from" and len(rest) > 1:
-            values = term["from"].setdefault(rest[1], [])
-            if len(rest) > 2 and not (len(rest) > 3 and rest[3] == "except"):
-                values.append(rest[2])
-            elif len(rest) == 2:
+        head = w[k + 4]  # then come: from MATCH [VALUE [except]], or then ACTION
+        if head == "from" and n > k + 5:
+            values = term["from"].setdefault(w[k + 5], [])
+            if n > k + 6 and not (n > k + 7 and w[k + 7] == "except"):
+                values.append(w[k + 6])
+            elif n == k + 6:
                 values.append("")
-        elif rest[0] == "then" and len(rest) > 1:
-            term["then"].append(rest[1])
+        elif head == "then" and n > k + 5:
+            term["then"].append(w[k + 5])
 
     def policy_options(self, number: int, w: list[str]) -> None:
         if len(w) > 3 and w[1] == "prefix-list" and w[3] != "apply-path":
@@ -576,13 +586,17 @@ class _Interpreter:
             if facts.get("version") is None and facts.get("community_or_user") in self._trap_versions:
                 facts["version"] = self._trap_versions[facts["community_or_user"]]
         for (name, kind), terms in self.filters.items():
-            facts = b.put("acls", ("filter", name), Acl, min(t["first"] for t in terms.values()), name=name, kind=kind)
+            key = ("filter", name)
+            facts = b.put("acls", key, Acl, min(t["first"] for t in terms.values()), name=name, kind=kind)
             entries: list[AclEntry] = []
+            lines: list[int] = []
             for sequence, (term_name, term) in enumerate(terms.items(), 1):
                 entries.extend(_term_entries(sequence, term_name, term))
-                b.add_line("acls", ("filter", name), *term["lines"])
+                lines.extend(term["lines"])
+            b.add_line("acls", key, *lines)
             facts["entries"] = entries
-            self._sampled(name, terms)
+            if self.capture_lines:  # a packet capture is configured
+                self._sampled(name, terms)
         for unit, (vrf, number) in self.unit_vrf.items():
             facts = b.get("interfaces", unit)
             if facts is not None:
@@ -650,30 +664,37 @@ def _port_spec(values: list[str]) -> str | None:
 def _term_entries(sequence: int, name: str, term: dict) -> list[AclEntry]:
     """A filter term as ACL entries: one per source and destination it matches."""
     matches = term["from"]
-    action = next((_TERMINAL[t] for t in term["then"] if t in _TERMINAL), "permit")
-    sources = [
-        x for k in ("source-address", "source-prefix-list", "address", "prefix-list") for x in matches.get(k, [])
-    ]
-    destinations = [x for k in ("destination-address", "destination-prefix-list") for x in matches.get(k, [])]
-    protocol = " ".join(matches.get("protocol", [])) or None
-    destination_port = _port_spec(matches.get("destination-port", []) + matches.get("port", []))
-    source_port = _port_spec(matches.get("source-port", []))
-    lines = tuple(sorted(set(term["lines"])))
+    action = "permit"
+    for then in term["then"]:
+        if then in _TERMINAL:
+            action = _TERMINAL[then]
+            break
+    lines = numbers(term["lines"])
     text = f"term {name}"
+    if not matches:  # the term matches every packet
+        return [_new_entry(lines, {"sequence": sequence, "action": action, "text": text})]
+    get = matches.get
+    sources = [x for k in ("source-address", "source-prefix-list", "address", "prefix-list") for x in get(k, ())]
+    destinations = [x for k in ("destination-address", "destination-prefix-list") for x in get(k, ())]
+    protocol = " ".join(get("protocol", ())) or None
+    destination_port = _port_spec([*get("destination-port", ()), *get("port", ())])
+    source_port = _port_spec(get("source-port", []))
     pairs: list[tuple[str | None, str | None]] = [(s, d) for s in sources or [None] for d in destinations or [None]]
     if len(pairs) > MAX_ENTRIES_PER_TERM:
         pairs = [(" ".join(sources) or None, " ".join(destinations) or None)]
     return [
-        AclEntry(
-            lines=lines,
-            sequence=sequence,
-            action=action,
-            protocol=protocol,
-            source=s,
-            destination=d,
-            destination_port=destination_port,
-            source_port=source_port,
-            text=text,
+        _new_entry(
+            lines,
+            {
+                "sequence": sequence,
+                "action": action,
+                "protocol": protocol,
+                "source": s,
+                "destination": d,
+                "destination_port": destination_port,
+                "source_port": source_port,
+                "text": text,
+            },
         )
         for s, d in pairs
     ]

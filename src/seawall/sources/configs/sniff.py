@@ -135,28 +135,46 @@ _CISCO = tuple(
 
 def sniff_platform(text: str) -> str | None:
     """The platform of a configuration (one of model.PLATFORMS), or None when unsure."""
-    head = "\n" + text[:FIRST_CHARS].replace("\r\n", "\n")
+    head = _Head(text[:FIRST_CHARS])
     found = _specific(head)
     if found:
         return found
-    if any(m in head for m in _IOS):  # a headed IOS file: no other platform prints these
+    if head.has(_IOS):  # a headed IOS file: no other platform prints these
         return "ios"
     if len(text) > FIRST_CHARS:  # a fragment: look further for anything specific
-        head = "\n" + text[:HEAD_CHARS].replace("\r\n", "\n")
+        head = _Head(text[:HEAD_CHARS])
         found = _specific(head)
         if found:
             return found
-        if any(m in head for m in _IOS):
+        if head.has(_IOS):
             return "ios"
-    if all(b in head for b in _BRACES):
+    if all(b in head.text for b in _BRACES):
         return "junos"
-    if any(m in head for m in _CISCO):
+    if head.has(_CISCO):
         return "ios"
     return None
 
 
-def _specific(head: str) -> str | None:
+class _Head:
+    """``"\\n"`` + the head of a file, and the first three characters of each of its lines.
+
+    A marker ``"\\nXYZ..."`` can only be in the head if some line starts with ``XYZ``: the
+    one set look-up spares most of the sixty substring searches of the head."""
+
+    __slots__ = ("starts", "text")
+
+    def __init__(self, head: str) -> None:
+        self.text = "\n" + head.replace("\r\n", "\n")
+        self.starts = {line[:3] for line in self.text.split("\n")}
+
+    def has(self, markers: tuple[str, ...]) -> bool:
+        """Whether any of ``markers`` is a substring of the head."""
+        text, starts = self.text, self.starts
+        return any(m in text for m in markers if m[0] != "\n" or len(m) < 4 or m[1:4] in starts)
+
+
+def _specific(head: _Head) -> str | None:
     for platform, markers in _MARKERS:
-        if any(m in head for m in markers):
+        if head.has(markers):
             return platform
     return None
