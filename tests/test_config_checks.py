@@ -12,6 +12,7 @@ import pytest
 from seawall.detect import config_checks as cc
 from seawall.detect.profile import SiteProfile
 from seawall.errors import ContentError
+from seawall.sources.configs import parse_config
 from seawall.sources.configs.model import (
     AaaServer,
     Acl,
@@ -1005,3 +1006,17 @@ def test_object_group_source_is_not_guessed(catalog: cc.Catalog, profile: SitePr
     b = hardened()
     b.acl("20", "standard", None, ("access-list 20 permit object-group NOC", AclEntry(action="permit", source="NOC")))
     assert result(cc.evaluate(b.config(), catalog, profile), "SW-CFG-IOC-003").status == cc.PASS
+
+
+def test_junos_root_account_is_not_an_unapproved_admin_but_an_added_super_user_is() -> None:
+    """Every Junos device has root (system root-authentication); a blind test saw it
+    flagged on every clean Junos configuration."""
+    text = (FIXTURES / "junos_router.set").read_text()
+    profile = SiteProfile.from_dict({"approved_admins": ["netops"]}, "test")
+    clean = parse_config(text, "r.set")
+    assert any(u.name == "root" and u.privilege == 15 for u in clean.users)
+    check = next(r for r in cc.evaluate(clean, None, profile) if r.check.id == "SW-CFG-IOC-002")
+    assert check.status == cc.PASS
+    added = parse_config(text + "set system login user svc-backup class super-user\n", "r.set")
+    check = next(r for r in cc.evaluate(added, None, profile) if r.check.id == "SW-CFG-IOC-002")
+    assert [o.label for o in check.items] == ["users: svc-backup"]

@@ -390,7 +390,8 @@ def test_junos_hierarchical() -> None:
     assert [(s.address, s.vrf) for s in c.logging_hosts] == [("10.80.5.20", "mgmt_junos")]
     assert [(s.address, s.key) for s in c.ntp_servers] == [("10.80.0.10", "1"), ("10.80.0.11", "1")]
     community = by(c.snmp_communities, community="par-ro-2026")
-    assert (community.access, community.acl) == ("ro", "10.80.5.0/24")
+    assert (community.access, community.acl) == ("ro", "snmp-clients:par-ro-2026")
+    assert [e.source for e in c.acl(community.acl).entries] == ["10.80.5.0/24"]
     assert [(h.address, h.version, h.community_or_user) for h in c.snmp_hosts] == [("10.80.5.30", "v2c", "NMS")]
     assert c.acl("MGMT-NETS").kind == "prefix-list"  # type: ignore[union-attr]
     re_filter = by(c.acls, name="PROTECT-RE")
@@ -690,3 +691,31 @@ def test_junos_items_in_a_named_block_quote_the_line_that_names_them() -> None:
     # the set form has no blocks: one line per statement, as before
     (set_host,) = read_config(CONFIGS / "junos_router.set").logging_hosts
     assert all("10.80.5.20" in (CONFIGS / "junos_router.set").read_text().splitlines()[n - 1] for n in set_host.lines)
+
+
+def test_iosxr_snmp_hosts_under_a_vrf_are_read() -> None:
+    """Found by a blind test: trap hosts under "snmp-server vrf" were not read at all."""
+    text = "!! IOS XR Configuration 7.5.2\nhostname pe1\nsnmp-server vrf MGMT\n host 203.0.113.99 traps version 2c public\n!\nend\n"
+    (host,) = parse_config(text, "pe1.cfg").snmp_hosts
+    assert (host.address, host.version, host.community_or_user, host.lines) == ("203.0.113.99", "v2c", "public", (4,))
+
+
+def test_junos_snmp_client_lists_are_the_communities_acls() -> None:
+    """Clients of a community (or a named client-list) become ACL entries, so the
+    management-range checks see a permitted outside address (found by a blind test)."""
+    text = (
+        "set system host-name mx1\n"
+        "set snmp community public clients 192.0.2.0/26\n"
+        "set snmp community public clients 203.0.113.66/32\n"
+        "set snmp community public clients 0.0.0.0/0 restrict\n"
+        "set snmp client-list NMS 192.0.2.40/32\n"
+        "set snmp community ops client-list-name NMS\n"
+    )
+    config = parse_config(text, "mx1.set")
+    acls = {c.community: config.acl(c.acl) for c in config.snmp_communities}
+    assert [(e.action, e.source, e.lines) for e in acls["public"].entries] == [
+        ("permit", "192.0.2.0/26", (2,)),
+        ("permit", "203.0.113.66/32", (3,)),
+        ("deny", "0.0.0.0/0", (4,)),
+    ]
+    assert [e.source for e in acls["ops"].entries] == ["192.0.2.40/32"]

@@ -191,7 +191,8 @@ def test_junos_samples(configs: Path) -> None:
     assert by(c.interfaces, name="vlan.0").addresses == ("172.16.15.5/22",)
     school = parse(configs, "sample_03.junos")
     community = by(school.snmp_communities, community="school-ro")
-    assert (community.access, community.acl) == ("ro", "10.143.255.0/24")
+    assert (community.access, community.acl) == ("ro", "snmp-clients:school-ro")
+    assert [e.source for e in school.acl(community.acl).entries] == ["10.143.255.0/24"]
     assert len(school.snmp_hosts) == 5 and school.snmp_hosts[0].community_or_user == "ESMA"
     garbled = parse(configs, "sample_02.junos")
     assert garbled.status == "partial" and garbled.unparsed

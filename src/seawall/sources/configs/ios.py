@@ -873,6 +873,12 @@ def _snmp(p: IosParser, i: int, w: list[str]) -> int:
         _snmp_group(p, i, w)
     elif sub == "host":
         _snmp_host(p, i, w)
+    elif sub == "vrf":  # IOS XR: "snmp-server vrf MGMT" with " host ... traps ..." under it
+        end, children = p.children(i)
+        for number, _, words in children:
+            if words[0] == "host":
+                _snmp_host(p, number - 1, ["snmp-server", *words])
+        return end
     return i + 1
 
 

@@ -41,7 +41,8 @@ Statement = tuple[int, list[str]]
 
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[{};]|[^\s{};"]+')
 _NOISE = re.compile(r"^(?:\{[\w:-]+\}|[^\s@]+@[^\s>#]+[>#].*|\[edit.*\])$")  # CLI output around a config
-_SUPER_USER = frozenset({"super-user", "superuser"})
+ROOT_ROLE = "root-authentication"
+_SUPER_USER = frozenset({"super-user", "superuser", ROOT_ROLE})
 _LEVELS = {"privacy": "priv", "authentication": "auth", "none": "noauth"}
 _TERMINAL = {"accept": "permit", "discard": "deny", "reject": "deny"}
 MAX_ENTRIES_PER_TERM = 64  # sources x destinations of one term; beyond, the term is one entry
@@ -282,7 +283,9 @@ class _Interpreter:
                 text = w[3].replace("\\n", "\n").replace("\\t", "\t")
                 self.b.put("banners", kind, Banner, number, kind=kind, text=text)
         elif sub == "root-authentication" and n > 3:
-            self._user(number, "root", ["class", "super-user", "authentication", *w[2:]])
+            # the built-in root account every Junos device must have: its own role, so checks
+            # can tell it from an account someone added
+            self._user(number, "root", ["class", ROOT_ROLE, "authentication", *w[2:]])
         elif sub in ("tacplus-server", "radius-server") and n > 2:
             protocol = "tacacs" if sub == "tacplus-server" else "radius"
             facts = self.b.put("aaa_servers", (protocol, w[2]), AaaServer, number, protocol=protocol, address=w[2])
@@ -453,10 +456,14 @@ class _Interpreter:
             self.b.add_line("snmp_communities", w[2], number)
             if n > 4 and w[3] == "authorization":
                 facts["access"] = {"read-only": "ro", "read-write": "rw"}.get(w[4], w[4])
-            elif n > 4 and w[3] == "clients" and not (n > 5 and w[5] == "restrict"):
-                facts["acl"] = f"{facts['acl']} {w[4]}" if facts.get("acl") else w[4]
+            elif n > 4 and w[3] == "clients":
+                # the community's own client list is its ACL, like IOS "community X RO 20"
+                facts["acl"] = f"snmp-clients:{w[2]}"
+                self._client(facts["acl"], number, w[4], restrict=n > 5 and w[5] == "restrict")
             elif n > 4 and w[3] == "client-list-name":
                 facts["acl"] = w[4]
+        elif sub == "client-list" and n > 3:
+            self._client(w[2], number, w[3], restrict=n > 4 and w[4] == "restrict")
         elif sub == "trap-group" and n > 4 and w[3] == "targets":
             facts = self.b.put("snmp_hosts", (w[4], w[2]), SnmpHost, number, address=w[4], community_or_user=w[2])
         elif sub == "trap-group" and n > 4 and w[3] == "version":
@@ -468,6 +475,15 @@ class _Interpreter:
                 facts["level"] = level
         elif sub == "v3" and n > 5 and w[2] == "target-address" and w[4] == "address":
             self.b.put("snmp_hosts", (w[5], w[3]), SnmpHost, number, address=w[5], version="v3", community_or_user=w[3])
+
+    def _client(self, acl: str, number: int, prefix: str, restrict: bool) -> None:
+        """An SNMP client prefix as an entry of the ACL named ``acl`` (``restrict``: denied)."""
+        facts = self.b.get("acls", acl) or self.b.put(
+            "acls", acl, Acl, number, name=acl, kind="snmp-clients", entries=[]
+        )
+        action = "deny" if restrict else "permit"
+        facts["entries"].append(AclEntry(lines=(number,), action=action, source=prefix, text=f"{prefix} {action}"))
+        self.b.add_line("acls", acl, number)
 
     # routing ------------------------------------------------------------------------------------------
 
