@@ -303,6 +303,33 @@ def test_cidr_indicators_match_addresses_in_columns_and_text_v4_and_v6(workspace
     assert ctx.skipped == []
 
 
+def test_address_indicators_beside_cidrs_match_in_columns_and_text_as_written(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """With CIDRs present, address atoms are looked up with them by number (one pass over the
+    text); they still match the dotted quad as written, as without CIDRs."""
+    load_events(
+        workspace,
+        tmp_path,
+        [
+            ("a-1", {"source.ip": "192.0.2.10"}),
+            ("a-2", {"message": "accepted from 192.0.2.10 port 22"}),
+            ("a-3", {"source.ip": "192.0.2.010"}),  # another spelling: not the indicator's value
+            ("a-4", {"message": "accepted from 192.0.2.010 port 22"}),
+            ("a-5", {"destination.ip": "198.51.100.9"}),
+        ],
+    )
+    store_intel(
+        workspace,
+        [
+            indicator("indicator--ip", "[ipv4-addr:value = '192.0.2.10']"),
+            indicator("indicator--net", "[ipv4-addr:value ISSUBSET '198.51.100.0/24']"),
+        ],
+    )
+    findings, _ = hunt(workspace)
+    assert by_rule(findings) == {"indicator--ip": {"a-1", "a-2"}, "indicator--net": {"a-5"}}
+
+
 def test_many_prefix_lengths_and_nested_networks_each_report_their_events(workspace: Workspace, tmp_path: Path) -> None:
     addresses = [f"203.0.{n}.{n}" for n in range(0, 256, 17)]
     load_events(workspace, tmp_path, [(f"a-{n}", {"source.ip": a}) for n, a in enumerate(addresses)])

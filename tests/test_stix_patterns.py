@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from test_intel import T0, by_rule, hunt, indicator, load_events, store_intel
 
+from seawall.detect import stix_eval
 from seawall.detect import stix_patterns as sp
 from seawall.detect.intel import intel_fields
 from seawall.store import Workspace
@@ -221,7 +222,7 @@ def test_evaluation_and_or() -> None:
 
 
 def test_too_many_windows_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sp, "MAX_WINDOWS", 3)
+    monkeypatch.setattr(stix_eval, "MAX_WINDOWS", 3)
     with pytest.raises(sp.TooManyWindows):
         sp.Evaluation(hits(list(range(10)), [100])).matches(plan(f"({A} AND {B}) WITHIN 60 SECONDS"))
 
@@ -337,7 +338,7 @@ def test_an_observation_the_engine_cannot_run_is_skipped_alone(workspace: Worksp
 def test_windows_beyond_the_limit_are_reported_per_indicator(
     workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sp, "MAX_WINDOWS", 2)
+    monkeypatch.setattr(stix_eval, "MAX_WINDOWS", 2)
     load_events(workspace, tmp_path, [(f"m-{n}", {"destination.port": 22}) for n in range(5)])
     store_intel(
         workspace, [indicator("indicator--w", "[network-traffic:dst_port = 22] REPEATS 2 TIMES WITHIN 60 SECONDS")]

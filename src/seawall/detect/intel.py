@@ -6,8 +6,10 @@ The importers (seawall.intel) turn STIX bundles, MISP events and indicator lists
 
 * atomic indicators (values, CIDRs) in one hash join per event column, whatever their
   number: addresses through their canonical form (IPv6 in any spelling) and CIDRs through
-  a prefix-bucket join on the distinct addresses of the workspace; and as whole tokens in
-  each event's text (event.original, else message), which catches addresses in log lines;
+  a prefix-bucket join on the distinct addresses of the workspace (IPv4 address atoms
+  filed there as /32 networks when there are CIDRs); and as whole tokens in each event's
+  text (event.original, else message), every token pattern run once over the text, which
+  catches addresses in log lines;
 * every other pattern as row filters evaluated together in one scan per batch, then its
   observation operators over the matching events' timestamps.
 
@@ -247,14 +249,18 @@ def column_hits(events: ibis.Table, loaded: _Loaded, present: Mapping[str, list[
     if table is None:
         return
     address_columns = sorted({c for p in loaded.address_paths for c in present.get(p, ())})
-    # Addresses: the dotted quads of IPv4 atoms as they are, plus every distinct address
-    # of the workspace that falls in a CIDR or spells an IPv6 atom (few: kept in memory).
+    # Addresses: the distinct address values of the workspace that an IPv4 atom (address or
+    # CIDR, by number) covers or that spell an IPv6 atom (few: kept in memory); without
+    # CIDRs, the dotted quads of the IPv4 atoms as they are, which needs no distinct pass.
     spelled = []
-    if "ip4" in loaded.paths:
+    cidrs = bool(address_columns) and "cidr4" in loaded.paths
+    if "ip4" in loaded.paths and not cidrs:
         spelled.append(table.filter((table.kind == "ip4") & (table.prefix == 32)).select(IOC, "path", "value"))
     found = []
-    if address_columns and "cidr4" in loaded.paths:
-        found.append(_cidr4_spellings(_distinct(events, address_columns), table, loaded.lengths).to_pyarrow())
+    if cidrs:
+        values = _distinct(events, address_columns)
+        lengths = loaded.lengths | ({32} if "ip4" in loaded.paths else set())
+        found.append(_cidr4_spellings(values, table, lengths, hosts=True).to_pyarrow())
     if address_columns and loaded.ip6:
         found.append(_ipv6_spellings(events, address_columns, loaded.ip6))
     if found:
@@ -285,39 +291,54 @@ def _distinct(events: ibis.Table, columns: Sequence[str]) -> ir.Table:
     return _union(parts, distinct=True).filter(ibis._["_value"].notnull())
 
 
-def _cidr4_spellings(values: ir.Table, atoms: ir.Table, lengths: set[int]) -> ir.Table:
-    """(indicator, path, value) for each distinct address value inside an IPv4 CIDR atom."""
-    joined = _cidr4_join(values, atoms, lengths)
+def _cidr4_spellings(values: ir.Table, atoms: ir.Table, lengths: set[int], hosts: bool = False) -> ir.Table:
+    """(indicator, path, value) for each distinct address value inside an IPv4 CIDR atom (or
+    equal to an IPv4 address atom, with ``hosts``)."""
+    joined = _cidr4_join(values, atoms, lengths, hosts)
     return joined.select(IOC, joined.path.cast("string"), value=joined["_value"].cast("string"))
 
 
-def _cidr4_join(values: ir.Table, atoms: ir.Table, lengths: set[int]) -> ir.Table:
+def _cidr4_join(values: ir.Table, atoms: ir.Table, lengths: set[int], hosts: bool = False) -> ir.Table:
     """Rows of ``values`` whose ``_value`` is an IPv4 address inside a CIDR atom, with its indicator.
 
     A prefix-bucket join: networks shorter than /24 are filed under the /16 blocks they
     cover, the others under their /24 block; each address is looked up under its /16 and
     its /24 (two hash probes, whatever the number of prefix lengths) and kept when it lies
-    in the network found. A bucket holds at most a few hundred distinct networks.
+    in the network found. A bucket holds at most a few hundred distinct networks. With
+    ``hosts``, the IPv4 address atoms (/32) take part too, filed under their /24 block and
+    matched only by the same spelling.
     """
     levels = sorted({16 if n < 24 else 24 for n in lengths})
     cut = ibis.memtable(pa.table({"_level": pa.array(levels, pa.int64()), "_div": [2 ** (32 - n) for n in levels]}))
     # No filter on the number: pushed below a DISTINCT, it would convert every row, not every value.
     numbered = values.mutate(_number=ipv4_number(values["_value"]))
     probes = numbered.cross_join(cut).mutate(_bucket=ibis._["_number"] // ibis._["_div"])
-    networks = atoms.filter((atoms.kind == "ip4") & (atoms.prefix < 32))
+    filed = _filed_networks(atoms, hosts)
+    joined = probes.join(filed, (probes["_level"] == filed["_nlevel"]) & (probes["_bucket"] == filed["_nbucket"]))
+    inside = (joined["_number"] >= joined["_start"]) & (joined["_number"] < joined["_start"] + joined["_size"])
+    # An address atom matches its dotted quad as written, as in the exact-value joins.
+    return joined.filter(inside & (joined["_spelling"].isnull() | (joined["_value"] == joined["_spelling"])))
+
+
+def _filed_networks(atoms: ir.Table, hosts: bool = False) -> ir.Table:
+    """IPv4 CIDR atoms filed under the blocks they cover: networks shorter than /24 under
+    their /16 blocks, the others under their /24 block (IOC, _start, _size, _nlevel, _nbucket,
+    _spelling); the /32 atoms (addresses) only with ``hosts``, their dotted quad as _spelling."""
+    networks = atoms.filter((atoms.kind == "ip4") & ((atoms.prefix < 32) | hosts))
     size = ibis.literal(2).pow(32 - networks.prefix).cast("int64")
     networks = networks.select(
-        IOC, "path", _start=ipv4_number(networks.value) // size * size, _size=size, _len=networks.prefix
+        IOC,
+        "path",
+        _start=ipv4_number(networks.value) // size * size,
+        _size=size,
+        _len=networks.prefix,
+        _spelling=ibis.ifelse(networks.prefix == 32, networks.value, ibis.null("string")),
     )
     level = ibis.ifelse(networks["_len"] < 24, 16, 24).cast("int64")
     div = ibis.ifelse(networks["_len"] < 24, 65536, 256).cast("int64")
     first = networks["_start"] // div
     last = (networks["_start"] + networks["_size"] - 1) // div
-    filed = networks.mutate(_nlevel=level, _nbucket=ibis.range(first, last + 1)).unnest("_nbucket")
-    joined = probes.join(filed, (probes["_level"] == filed["_nlevel"]) & (probes["_bucket"] == filed["_nbucket"]))
-    return joined.filter(
-        (joined["_number"] >= joined["_start"]) & (joined["_number"] < joined["_start"] + joined["_size"])
-    )
+    return networks.mutate(_nlevel=level, _nbucket=ibis.range(first, last + 1)).unnest("_nbucket")
 
 
 def _ipv6_spellings(events: ibis.Table, columns: Sequence[str], atoms: list[tuple[str, str, str, int]]) -> pa.Table:
@@ -345,8 +366,12 @@ def _ipv6_spellings(events: ibis.Table, columns: Sequence[str], atoms: list[tupl
 
 def token_hits(events: ibis.Table, atoms: _Loaded) -> Iterator[ir.Table]:
     """Atoms found as whole tokens of each event's text: one regular-expression pass lists the
-    observable-shaped tokens for one hash join with the values; IPv4 CIDRs take one more
-    pass listing only IPv4 addresses, for the prefix-bucket join."""
+    observable-shaped tokens for one hash join with the values.
+
+    With IPv4 CIDRs, the IPv4 addresses of the text are listed apart (one more pattern, not
+    one more), and looked up by number in the prefix-bucket join, the IPv4 address atoms
+    filed there as /32 networks beside the CIDRs: every pattern runs once over the text.
+    """
     text_column = [c for c in (ORIGINAL, MESSAGE) if c in events.columns]
     table = atoms.atoms
     if not text_column or table is None:
@@ -356,18 +381,36 @@ def token_hits(events: ibis.Table, atoms: _Loaded) -> Iterator[ir.Table]:
     if not wanted and not cidr_paths:
         return
     text = reduce(lambda a, b: a.fill_null(b), (events[c] for c in text_column)).lower()
+    patterns = [(p, g) for n, (p, g) in enumerate(TOKEN_PATTERNS) if n != 1 or not cidr_paths]
     if wanted:
-        found = reduce(list_concat, (regexp_extract_all(text, p, g) for p, g in TOKEN_PATTERNS))
+        found = reduce(list_concat, (_tokens(text, p, g) for p, g in patterns))
         tokens = events.select(*KEY, TIMESTAMP, _value=found).unnest("_value")
-        exact = (table.kind == "text") | ((table.kind == "ip4") & (table.prefix == 32))
-        values = table.filter(table.path.isin(wanted) & (exact | ((table.kind == "ip6") & (table.prefix == 128))))
-        values = values.select(IOC, value=values.value.lower()).distinct()
+        values = _token_values(table, wanted)
         yield tokens.join(values, tokens["_value"] == values.value).select(IOC, *KEY, TIMESTAMP)
     if cidr_paths:
         pattern, group = TOKEN_PATTERNS[1]  # IPv4 addresses
         addresses = events.select(*KEY, TIMESTAMP, _value=regexp_extract_all(text, pattern, group)).unnest("_value")
-        networks = table.filter(table.path.isin(cidr_paths))
-        yield _cidr4_join(addresses, networks, atoms.lengths).select(IOC, *KEY, TIMESTAMP)
+        ip4 = table.kind == "ip4"
+        networks = table.filter(ip4 & (table.path.isin(cidr_paths) | (table.path.isin(wanted) & (table.prefix == 32))))
+        lengths = atoms.lengths | ({32} if "ip4" in atoms.paths else set())
+        yield _cidr4_join(addresses, networks, lengths, hosts=True).select(IOC, *KEY, TIMESTAMP)
+
+
+def _tokens(text: ir.StringValue, pattern: str, group: int) -> ir.ArrayValue:
+    """The matches of one token pattern; the URL, e-mail and IPv6 pattern only in lines that
+    can hold one (a cheap test that skips its pass over most lines)."""
+    found = regexp_extract_all(text, pattern, group)
+    if pattern != TOKEN_PATTERNS[3][0]:
+        return found
+    possible = text.contains("://") | text.contains("@") | text.re_search(":[0-9a-f:]*:")
+    return ibis.ifelse(possible, found, ibis.literal([], "array<string>"))
+
+
+def _token_values(table: ir.Table, paths: Sequence[str]) -> ir.Table:
+    """(indicator, lower-cased value) of the exact atoms looked for as tokens."""
+    exact = (table.kind == "text") | ((table.kind == "ip4") & (table.prefix == 32))
+    values = table.filter(table.path.isin(paths) & (exact | ((table.kind == "ip6") & (table.prefix == 128))))
+    return values.select(IOC, value=values.value.lower()).distinct()
 
 
 def in_validity(hits: ir.Table, loaded: _Loaded, ctx: HuntContext) -> ir.Table:
