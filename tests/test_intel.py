@@ -372,6 +372,31 @@ def test_validity_window_limits_matches_unless_the_hunt_ignores_it(workspace: Wo
     assert by_rule(findings) == {f"indicator--{k}": {f"t-{n}" for n in range(5)} for k in ("window", "open")}
 
 
+def test_matches_only_outside_the_window_are_noted_not_silent(workspace: Workspace, tmp_path: Path) -> None:
+    """An expired indicator seen in the events is not a finding, but the run says so."""
+    load_events(workspace, tmp_path, [("t-0", {"destination.ip": "192.0.2.10"})])
+    store_intel(
+        workspace,
+        [indicator("indicator--expired", "[ipv4-addr:value = '192.0.2.10']", valid_until=T0 - dt.timedelta(days=1))],
+    )
+    findings, ctx = hunt(workspace)
+    assert findings == []
+    (note,) = [n for n in ctx.notes if n.item == "validity"]
+    assert "1 indicator(s) matched events only outside their validity window" in note.reason
+    assert "indicator--expired" in note.reason
+    _, ctx = hunt(workspace, ignore_validity=True)
+    assert not [n for n in ctx.notes if n.item == "validity"]
+
+
+def test_a_pattern_over_several_kinds_of_value_is_titled_by_its_name(workspace: Workspace, tmp_path: Path) -> None:
+    """Found by a blind test: an OR of an address and a domain was titled 'domain-name 113.10.246.30'."""
+    load_events(workspace, tmp_path, [("t-0", {"dns.question.name": "www.webserver.example"})])
+    pattern = "[ipv4-addr:value = '198.51.100.30'] OR [domain-name:value = 'www.webserver.example']"
+    store_intel(workspace, [indicator("indicator--mixed", pattern, name="PoisonIvy C2")])
+    (finding,), _ = hunt(workspace)
+    assert finding.title == "Indicator PoisonIvy C2 matched (Advisory AA-TEST)"
+
+
 def test_validity_applies_to_observation_patterns_too(workspace: Workspace, tmp_path: Path) -> None:
     load_events(
         workspace, tmp_path, [(f"t-{n}", {"destination.ip": "192.0.2.10", "destination.port": 22}) for n in range(4)]

@@ -61,10 +61,13 @@ IOC = "_ioc"
 # Temporary tables of one run: the atoms of every indicator, and the (indicator, event) hits.
 ATOMS = "_seawall_intel_atoms"
 HITS = "_seawall_intel_hits"
+RAW_HITS = "_seawall_intel_raw_hits"  # before the validity windows
 LEAF_BATCH = 32  # observation filters evaluated in one scan of the events
 MAX_LEAF_HITS = 1_000_000  # events one observation may match before its indicators are skipped
 MAX_REFERENCES = 20
-_TECHNIQUE = re.compile(r"T\d{4}(?:\.\d{3})?")
+_TECHNIQUE = re.compile(
+    r"TA?\d{4}(?:\.\d{3})?"
+)  # ATT&CK techniques, and tactics (TA0011) where an advisory names only those
 # Paths whose values are looked for as tokens of the event text (all of them token-shaped).
 _TOKEN_OBJECTS = ("domain-name:value", "url:value", "email-addr:value")
 
@@ -132,7 +135,11 @@ class IntelDetector(Detector):
         ctx.ran[self.name] = loaded.compiled
         present = {path: [c for c in cols if c in events.columns] for path, cols in fields.items()}
         parts = [*column_hits(events, loaded, present), *token_hits(events, loaded)]
-        hits = [in_validity(_union(parts), loaded, ctx)] if parts else []
+        hits = []
+        if parts:
+            raw = backend.create_table(RAW_HITS, _union(parts), temp=True)
+            hits.append(in_validity(raw, loaded, ctx))
+            _note_outside_validity(raw, hits[0], ctx, self.name)
         planned = plan_hits(events, loaded, fields, ctx, self.name)
         if planned is not None:
             hits.append(planned)
@@ -150,7 +157,7 @@ class IntelDetector(Detector):
 
 
 def _drop_temporary(backend: Any) -> None:
-    for name in (ATOMS, HITS):
+    for name in (ATOMS, HITS, RAW_HITS):
         # Ibis' drop_table emits no table name with this sqlglot; the statement is plain.
         backend.con.execute(f'DROP TABLE IF EXISTS temp.main."{name}"')
 
@@ -429,6 +436,23 @@ def in_validity(hits: ir.Table, loaded: _Loaded, ctx: HuntContext) -> ir.Table:
     return joined.filter(inside).select(IOC, *KEY)
 
 
+def _note_outside_validity(raw: ir.Table, valid: ir.Table, ctx: HuntContext, detector: str) -> None:
+    """Say how many indicators matched only outside their validity window: they are not
+    findings, but a reader must know they were seen (--ignore-validity reports them)."""
+    if ctx.ignore_validity:
+        return
+    seen = set(raw.select(IOC).distinct().to_pyarrow()[IOC].to_pylist())
+    outside = seen - set(valid.select(IOC).distinct().to_pyarrow()[IOC].to_pylist())
+    if outside:
+        ctx.note(
+            detector,
+            "validity",
+            f"{len(outside)} indicator(s) matched events only outside their validity window (valid_from/"
+            f"valid_until) and are not reported; --ignore-validity reports them: {', '.join(sorted(outside)[:5])}"
+            + (" ..." if len(outside) > 5 else ""),
+        )
+
+
 def _union(parts: Sequence[ir.Table], distinct: bool = False) -> ir.Table:
     return ibis.union(*parts, distinct=distinct) if len(parts) > 1 else parts[0]
 
@@ -655,7 +679,7 @@ def _finding(group: Any, about: _About, detector: str) -> Finding:
     ioc = group.key[IOC]
     shown = about.shown
     values = shown or [about.pattern]
-    observable = _observable(about, shown)
+    observable, by_value = _observable(about, shown)
     source = ", ".join(about.sources) or "intel store"
     entities = {**group.entities, "indicator": values}
     if about.malware:
@@ -672,7 +696,7 @@ def _finding(group: Any, about: _About, detector: str) -> Finding:
     text.append(f"Source: {source}. Seen in {group.count} event(s).")
     return Finding(
         rule_id=ioc,
-        title=f"Known-bad {observable} seen ({source})" if shown else f"Indicator {observable} matched ({source})",
+        title=f"Known-bad {observable} seen ({source})" if by_value else f"Indicator {observable} matched ({source})",
         severity=about.severity,
         detector=detector,
         description=" ".join(t for t in text if t),
@@ -687,14 +711,15 @@ def _finding(group: Any, about: _About, detector: str) -> Finding:
     )
 
 
-def _observable(about: _About, shown: list[str] | None) -> str:
-    """'ipv4-addr 203.0.113.66', 'domain-name a.example (+2 more)', or the indicator's name or pattern."""
-    match = re.match(r"\[\s*([a-z0-9-]+):", about.pattern)
-    if shown and match:
+def _observable(about: _About, shown: list[str] | None) -> tuple[str, bool]:
+    """('ipv4-addr 203.0.113.66', True), ('domain-name a.example (+2 more)', True) for a
+    pattern over one kind of value; else (the indicator's name or pattern, False)."""
+    types = set(re.findall(r"([a-z][a-z0-9-]*):[a-z_]", about.pattern))
+    if shown and len(types) == 1:
         more = f" (+{len(shown) - 1} more)" if len(shown) > 1 else ""
-        return f"{match.group(1)} {shown[0]}{more}"
+        return f"{types.pop()} {shown[0]}{more}", True
     label = about.name or about.pattern
-    return label if len(label) <= 120 else label[:117] + "..."
+    return (label if len(label) <= 120 else label[:117] + "..."), False
 
 
 # --------------------------------------------------------------------------- text tokens
