@@ -22,6 +22,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from seawall.errors import EvidenceError
 from seawall.sources.base import ParsedBatch, ReadOptions, SourceFormat, quarantine_table, register
 from seawall.sources.configs import parse_config, sniff_platform
 from seawall.sources.reader import iter_line_chunks
@@ -65,9 +66,11 @@ class DeviceConfigFormat(SourceFormat):
     def sniff(self, head: bytes) -> float:
         if b"\x00" in head:
             return 0.0
-        return 0.9 if sniff_platform(head.decode("utf-8", "replace")) else 0.0
+        return 0.9 if sniff_platform(head.decode("utf-8", "replace"), strict=True) else 0.0
 
     def parse(self, path: Path, options: ReadOptions) -> Iterator[ParsedBatch]:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise EvidenceError(f"{path}: {path.stat().st_size:,} bytes is too large for a device configuration")
         chunks = list(iter_line_chunks(path))
         lines = pa.concat_arrays([c.lines for c in chunks]) if chunks else pa.array([], pa.large_string())
         offsets = pa.concat_arrays([c.offsets for c in chunks]) if chunks else pa.array([], pa.int64())

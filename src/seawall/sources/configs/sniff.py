@@ -133,8 +133,17 @@ _CISCO = tuple(
 )
 
 
-def sniff_platform(text: str) -> str | None:
-    """The platform of a configuration (one of model.PLATFORMS), or None when unsure."""
+STRICT_CISCO_MARKERS = 4  # generic Cisco statements a headless file needs besides "hostname" when strict
+
+
+def sniff_platform(text: str, strict: bool = False) -> str | None:
+    """The platform of a configuration (one of model.PLATFORMS), or None when unsure.
+
+    ``strict`` is for text that may be anything (a hunt's evidence folder): braces alone do
+    not make Junos, and a file without a platform's own markers is Cisco only when it sets
+    a hostname and uses several other top-level Cisco statements (notes that mention a
+    "line card" and end with "end" are not a configuration). ``seawall audit`` is told
+    its files are configurations and reads fragments leniently."""
     head = _Head(text[:FIRST_CHARS])
     found = _specific(head)
     if found:
@@ -148,6 +157,9 @@ def sniff_platform(text: str) -> str | None:
             return found
         if head.has(_IOS):
             return "ios"
+    if strict:
+        generic = sum(1 for marker in _CISCO if marker in head.text)
+        return "ios" if "\nhostname " in head.text and generic > STRICT_CISCO_MARKERS else None
     if all(b in head.text for b in _BRACES):
         return "junos"
     if head.has(_CISCO):
