@@ -697,3 +697,17 @@ def test_cisa_aa25_239a_imports_fully(shared_data: Path, ws: Workspace) -> None:
         for c in ids
     }
     assert "CVE-2024-21887" in cves
+
+
+def test_misp_composite_types_without_a_pattern_are_kept_not_rejected() -> None:
+    """A review found filename|authentihash rejected as 'pattern is missing'."""
+    assert attribute_pattern("filename|authentihash", "a.exe|abc") is None
+    assert attribute_pattern("email-src|display-name", "a@b.example|Alice") is None
+
+
+def test_a_list_whose_header_puts_the_type_first_is_a_csv(tmp_path: Path) -> None:
+    path = tmp_path / "feed.ioc"
+    path.write_text("type,value\nip,203.0.113.5\ndomain,evil.example\n")
+    with Workspace(None) as ws:
+        (source,) = import_path(ws, path).sources
+    assert (source.kind, source.indicators, source.rejected) == ("csv", 2, 0)

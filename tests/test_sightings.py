@@ -9,6 +9,7 @@ from pathlib import Path
 import stix2
 
 from seawall.detect.finding import Evidence, Finding
+from seawall.report.writer import write_sightings
 from seawall.share import sightings_bundle
 from seawall.share.sightings import TLP2_IDS
 
@@ -95,3 +96,11 @@ def test_no_findings_gives_a_bundle_with_the_identity_only(tmp_path: Path) -> No
     target = tmp_path / "sightings.json"
     target.write_text(json.dumps(bundle), encoding="utf-8")
     assert stix2.parse(json.loads(target.read_text(encoding="utf-8"))).type == "bundle"
+
+
+def test_a_run_without_sightings_removes_an_earlier_sightings_file(tmp_path: Path) -> None:
+    """A case folder re-used by a run with no intel match must not keep the last run's sightings."""
+    target = tmp_path / "sightings.json"
+    assert write_sightings(target, [finding()], "CSIRT") and objects_of(json.loads(target.read_text()), "sighting")
+    assert not write_sightings(target, [finding("sigma-rule-1", detector="sigma")], "CSIRT")
+    assert not target.exists()

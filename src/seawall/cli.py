@@ -16,7 +16,7 @@ from rich.table import Table
 from seawall import __version__
 from seawall.cli_audit import audit
 from seawall.cli_intel import intel_app
-from seawall.cli_options import FailOn, Quiet
+from seawall.cli_options import FailOn, IgnoreValidity, Quiet
 from seawall.cli_serve import serve_app
 from seawall.detect.finding import severity_rank
 from seawall.errors import SeawallError
@@ -116,10 +116,7 @@ def hunt(
             "or a list (CSV value,type[,tags[,severity]] or one value per line). Imported into the workspace.",
         ),
     ] = None,
-    ignore_validity: Annotated[
-        bool,
-        typer.Option("--ignore-validity", help="Match indicators outside their valid_from/valid_until window too."),
-    ] = False,
+    ignore_validity: IgnoreValidity = False,
     profile: Annotated[
         Path | None,
         typer.Option(

@@ -6,7 +6,6 @@ holds months of telemetry, and matched against all of it at once.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -14,14 +13,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from seawall.cli_options import FailOn
+from seawall.cli_options import FailOn, IgnoreValidity
 from seawall.detect import Finding, HuntContext
 from seawall.detect.finding import severity_rank
 from seawall.detect.intel import IntelDetector
 from seawall.errors import SeawallError
 from seawall.intel.importer import ImportReport, import_path
 from seawall.intel.store import IntelStore
-from seawall.share.sightings import DEFAULT_REPORTER, sightings_bundle
+from seawall.report.writer import write_findings, write_sightings
+from seawall.share.sightings import DEFAULT_REPORTER
 from seawall.store import Workspace
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -54,9 +54,6 @@ OutOption = Annotated[
         metavar="DIR",
         help="Where intel-findings.jsonl and sightings.json go (default: the workspace's folder).",
     ),
-]
-IgnoreValidity = Annotated[
-    bool, typer.Option("--ignore-validity", help="Match indicators outside their valid_from/valid_until window too.")
 ]
 Reporter = Annotated[
     str,
@@ -177,20 +174,21 @@ def _match(ws: Workspace, workspace: Path, out: Path | None, ignore_validity: bo
         raise typer.Exit(EXIT_USAGE) from exc
     target = out or workspace.parent
     target.mkdir(parents=True, exist_ok=True)
-    with (target / "intel-findings.jsonl").open("w", encoding="utf-8") as fh:
-        for finding in findings:
-            fh.write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
-    bundle = sightings_bundle(findings, reporter)
-    (target / "sightings.json").write_text(json.dumps(bundle, indent=2) + "\n", encoding="utf-8")
+    write_findings(target / "intel-findings.jsonl", findings)
+    shared = write_sightings(target / "sightings.json", findings, reporter)
     for skipped in ctx.skipped:
         console.print(f"[yellow]not matched:[/yellow] {skipped.item}: {skipped.reason}")
+    for note in ctx.notes:
+        console.print(f"note: {note.reason}")
     result = Console()
     result.print(
         f"{ctx.ran.get('intel', 0):,} indicator(s) checked against {ws.count():,} event(s): {len(findings):,} matched"
     )
     for finding in findings[:MAX_REASONS_SHOWN]:
         result.print(f"  [{finding.severity}] {finding.title} ({finding.event_count:,} events)")
-    result.print(f"Findings: {target / 'intel-findings.jsonl'}\nSightings: {target / 'sightings.json'}")
+    result.print(f"Findings: {target / 'intel-findings.jsonl'}")
+    if shared:
+        result.print(f"Sightings: {target / 'sightings.json'}")
     return findings
 
 

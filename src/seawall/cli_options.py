@@ -26,3 +26,6 @@ FailOn = Annotated[
     ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or tables; errors still go to stderr.")]
+IgnoreValidity = Annotated[
+    bool, typer.Option("--ignore-validity", help="Match indicators outside their valid_from/valid_until window too.")
+]

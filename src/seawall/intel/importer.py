@@ -191,6 +191,7 @@ def _looks_like_csv(path: Path, text: str) -> bool:
         if stripped and not stripped.startswith("#"):
             if "," not in stripped:
                 return False
-            first, second = (cell.strip().lower() for cell in stripped.split(",")[:2])
-            return second == "" or second in lists.ALIASES or first in ("value", "indicator", "ioc", "observable")
+            cells = stripped.split(",")
+            second = cells[1].strip().lower()
+            return second == "" or second in lists.ALIASES or lists.header(cells) is not None
     return False

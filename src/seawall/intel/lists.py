@@ -264,7 +264,7 @@ def read_csv(path: Path, text: str | None = None, content_hash: str | None = Non
             if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
                 continue
             if columns is None:
-                columns = _header(row)
+                columns = header(row)
                 if columns:
                     continue
                 columns = tuple(range(len(_FIELDS)))
@@ -301,7 +301,7 @@ def read_csv(path: Path, text: str | None = None, content_hash: str | None = Non
     return _finish(batch, rows, duplicates, severity_notes)
 
 
-def _header(row: list[str]) -> tuple[int, ...] | None:
+def header(row: list[str]) -> tuple[int, ...] | None:
     """Positions of the fields (value, type, tags, severity, description) when ``row`` is a
     header (every cell a known name, one of them the value); absent fields get an index
     past any row's end."""

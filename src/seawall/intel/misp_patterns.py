@@ -67,10 +67,9 @@ def attribute_pattern(misp_type: str, value: str, relation: str | None = None) -
         return observation(comparison("user-account", _nonblank(value))), "stix"
     if misp_type in CHECKED or misp_type in RAW:
         return observation(_comparison(misp_type, value)), "stix"
-    if "|" in misp_type:
-        return _composite(misp_type, value), "stix"
-    if misp_type == "malware-sample":  # "name|md5" (the sample itself is an attachment)
-        return _composite("filename|md5", value), "stix"
+    if "|" in misp_type or misp_type == "malware-sample":  # malware-sample: "name|md5"
+        composite = _composite("filename|md5" if misp_type == "malware-sample" else misp_type, value)
+        return (composite, "stix") if composite else None
     if misp_type == "AS":
         return f"[autonomous-system:number = {_asn(value)}]", "stix"
     return None

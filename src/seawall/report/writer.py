@@ -15,9 +15,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seawall.detect.finding import iso_utc
+from seawall.detect.finding import Finding, iso_utc
 from seawall.report.html import render_html
-from seawall.share.sightings import DEFAULT_REPORTER, sightings_bundle
+from seawall.share.sightings import DEFAULT_REPORTER, sightings_bundle, sightings_of
 
 if TYPE_CHECKING:
     from seawall.hunt import HuntResult
@@ -54,16 +54,29 @@ def case_document(result: HuntResult) -> dict[str, Any]:
 def write_outputs(result: HuntResult, workspace: Path) -> dict[str, Path]:
     out = result.request.out
     paths = {name: out / name for name in ("findings.jsonl", "scope.json", "case.json", "run.json", "report.html")}
-    with paths["findings.jsonl"].open("w", encoding="utf-8") as fh:
-        for finding in result.findings:
-            fh.write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
+    write_findings(paths["findings.jsonl"], result.findings)
     summary = run_summary(result, workspace)
     documents = {"scope.json": result.case.scope, "case.json": case_document(result), "run.json": summary}
     for name, document in documents.items():
         paths[name].write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     paths["report.html"].write_text(render_html(result, summary), encoding="utf-8")
-    bundle = sightings_bundle(result.findings, DEFAULT_REPORTER)
-    if any(o["type"] == "sighting" for o in bundle["objects"]):
+    if write_sightings(out / "sightings.json", result.findings, DEFAULT_REPORTER):
         paths["sightings.json"] = out / "sightings.json"
-        paths["sightings.json"].write_text(json.dumps(bundle, indent=2) + "\n", encoding="utf-8")
     return paths
+
+
+def write_findings(path: Path, findings: list[Finding]) -> None:
+    """findings.jsonl: one finding per line, the format every Seawall command writes."""
+    with path.open("w", encoding="utf-8") as fh:
+        for finding in findings:
+            fh.write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
+
+
+def write_sightings(path: Path, findings: list[Finding], reporter: str) -> bool:
+    """sightings.json when indicators matched (True); an earlier run's file is removed when
+    none did, so the folder never contradicts its findings."""
+    if not any(sightings_of(findings)):
+        path.unlink(missing_ok=True)
+        return False
+    path.write_text(json.dumps(sightings_bundle(findings, reporter), indent=2) + "\n", encoding="utf-8")
+    return True

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import stix2
@@ -64,9 +64,7 @@ def sightings(
     """
     created = created or dt.datetime.now(dt.UTC)
     out = []
-    for finding in findings:
-        if finding.detector != "intel" or not _INDICATOR_ID.fullmatch(finding.rule_id):
-            continue
+    for finding in sightings_of(findings):
         level = strictest([tlp_level(t) for t in finding.entities.get("tlp", [])] + [tlp_level(default_tlp)])
         fields: dict[str, Any] = {
             "id": f"sighting--{uuid.uuid5(_NAMESPACE, f'sighting:{reporter.id}:{finding.id}')}",
@@ -86,6 +84,11 @@ def sightings(
             fields["object_marking_refs"] = [TLP2_IDS[level]]
         out.append(stix2.Sighting(**fields))
     return out
+
+
+def sightings_of(findings: Iterable[Finding]) -> Iterator[Finding]:
+    """The findings that are sightings of a STIX indicator (intel findings named by its id)."""
+    return (f for f in findings if f.detector == "intel" and _INDICATOR_ID.fullmatch(f.rule_id))
 
 
 def sightings_bundle(
