@@ -17,6 +17,7 @@ from seawall.detect.config_checks import load_catalog
 from seawall.detect.profile import SiteProfile
 from seawall.errors import EvidenceError
 from seawall.sources.configs.model import Acl, AclEntry, DeviceConfig, Line, Server, Tunnel, User
+from seawall.sources.configs.snapshots import snapshot_date
 
 UTC = dt.UTC
 
@@ -144,7 +145,7 @@ def profile() -> SiteProfile:
     ],
 )
 def test_parse_date(name: str, expected: dt.datetime | None) -> None:
-    assert drift.parse_date(name) == expected
+    assert snapshot_date(name) == expected
 
 
 def test_folder_per_device(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ How CONFIG_DIR is read (the discovery rule):
   (``drift.snapshots``). The work tree is not read: commit what you want audited.
 * Otherwise the folder is walked (hidden names, symbolic links to folders and the
   audit's own output folder are left out). In each folder, the files whose names start
-  with a date (``2024-06-01.cfg``, ``20240601-0300.txt``, see ``drift.parse_date``) are
+  with a date (``2024-06-01.cfg``, ``20240601-0300.txt``, see ``sources.configs.snapshots``) are
   the snapshots of one device named by the folder (``CONFIG_DIR`` itself included, so
   ``seawall audit pe1/`` audits one device's history). Every other file is a device
   with one snapshot. A sub-folder holding ``.git`` is read as a repository.
@@ -44,6 +44,7 @@ from seawall.detect.profile import SiteProfile
 from seawall.errors import SeawallError
 from seawall.sources.configs import parse_config
 from seawall.sources.configs.model import COLLECTIONS, DeviceConfig
+from seawall.sources.configs.snapshots import FileText, snapshot_date
 
 POOL_THRESHOLD = 50  # devices from which a process pool pays for its start-up
 DRIFT_DETECTOR = "config-drift"
@@ -140,18 +141,6 @@ class AuditHooks:
 # --- discovery ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _FileText:
-    """Reads a snapshot file when asked (a class, not a closure: snapshots cross process pools)."""
-
-    path: Path
-
-    def __call__(self) -> str:
-        from seawall.sources.configs import decode
-
-        return decode(self.path.read_bytes())
-
-
 def discover(root: Path, exclude: tuple[Path, ...] = (), skipped: list[str] | None = None) -> dict[str, list[Snapshot]]:
     """Devices and their snapshots (oldest first) under ``root``, by the rule in the module
     docstring. Raises SeawallError when ``root`` does not exist."""
@@ -187,8 +176,8 @@ def _walk(folder: Path, root: Path, found: dict[str, list[Snapshot]], skipped: l
             skipped.append(f"{entry}: not a regular file")
         elif entry.name.lower() in drift.NOT_CONFIGS:
             skipped.append(f"{entry}: not a configuration ({entry.name})")
-        elif (date := drift.parse_date(entry.name)) is not None:
-            dated.append(Snapshot(device, date, entry.name, str(entry), _FileText(entry)))
+        elif (date := snapshot_date(entry.name)) is not None:
+            dated.append(Snapshot(device, date, entry.name, str(entry), FileText(entry)))
         else:
             found[key] = [_plain(entry, key)]
     if dated:
@@ -197,7 +186,7 @@ def _walk(folder: Path, root: Path, found: dict[str, list[Snapshot]], skipped: l
 
 def _plain(path: Path, key: str) -> Snapshot:
     """A file with no history: one snapshot, no date."""
-    return Snapshot(key, None, path.name, str(path), _FileText(path))  # type: ignore[arg-type]
+    return Snapshot(key, None, path.name, str(path), FileText(path))  # type: ignore[arg-type]
 
 
 # --- one device ---------------------------------------------------------------------------

@@ -35,7 +35,9 @@ from seawall.detect import config_checks
 from seawall.detect.config_checks import KEY_FIELDS, NOUNS, Catalog, CheckResult, bare, identity
 from seawall.detect.profile import SiteProfile
 from seawall.errors import EvidenceError
+from seawall.sources.configs import decode, parse_config
 from seawall.sources.configs.model import COLLECTIONS, DeviceConfig, Item
+from seawall.sources.configs.snapshots import FileText, snapshot_date
 
 Lines = tuple[tuple[int, str], ...]
 Parser = Callable[[str, str], DeviceConfig]
@@ -44,11 +46,6 @@ Parser = Callable[[str, str], DeviceConfig]
 # endings are taken off to name the device (a stem would cut "pe1.example.net" short).
 CONFIG_SUFFIXES = (".cfg", ".conf", ".config", ".txt", ".ios", ".nxos", ".iosxr", ".xr", ".junos", ".eos", ".rtr")
 NOT_CONFIGS = frozenset({"router.db", "routers.all", "routers.down", "routers.up", ".cvsignore", "readme", "readme.md"})
-_DATE = re.compile(  # 2024-06-01, 20240601, then optionally T0300, _03:00:15, -0300, then a zone
-    r"^(?P<y>\d{4})-?(?P<mo>\d{2})-?(?P<d>\d{2})"
-    r"(?:[T_ -]?(?P<h>\d{2})[:h-]?(?P<mi>\d{2})(?:[:-]?(?P<s>\d{2}))?(?:\.\d+)?(?P<tz>Z|[+-]\d{2}:?\d{2})?)?"
-    r"(?=$|[._ -])"
-)
 # Lines that change on every save without saying anything: never counted as drift.
 VOLATILE = (
     r"^! (Last configuration change|NVRAM config last updated|No configuration change since)\b",
@@ -93,26 +90,6 @@ def snapshots(root: Path | str, skipped: list[str] | None = None) -> dict[str, l
     return {device: sorted(snaps, key=lambda s: (s.date, s.label)) for device, snaps in sorted(found.items())}
 
 
-def parse_date(name: str) -> dt.datetime | None:
-    """The date a snapshot's file name starts with, in UTC (a name without zone is UTC)."""
-    match = _DATE.match(name)
-    if not match:
-        return None
-    parts = {k: int(v) if v and k != "tz" else v for k, v in match.groupdict().items()}
-    tz = dt.UTC
-    if parts["tz"] and parts["tz"] != "Z":
-        sign = -1 if parts["tz"][0] == "-" else 1
-        digits = parts["tz"][1:].replace(":", "")
-        tz = dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-    try:
-        value = dt.datetime(
-            parts["y"], parts["mo"], parts["d"], parts["h"] or 0, parts["mi"] or 0, parts["s"] or 0, tzinfo=tz
-        )
-    except ValueError:
-        return None
-    return value.astimezone(dt.UTC)
-
-
 def _from_folders(root: Path, skipped: list[str] | None) -> dict[str, list[Snapshot]]:
     found: dict[str, list[Snapshot]] = defaultdict(list)
     for folder in sorted(root.iterdir()):
@@ -125,26 +102,13 @@ def _from_folders(root: Path, skipped: list[str] | None) -> dict[str, list[Snaps
         for path in sorted(folder.iterdir()):
             if path.name.startswith(".") or not path.is_file():
                 continue
-            date = parse_date(path.name)
+            date = snapshot_date(path.name)
             if date is None:
                 if skipped is not None:
                     skipped.append(f"{path}: name does not start with a date")
                 continue
-            found[folder.name].append(Snapshot(folder.name, date, path.name, str(path), _FileText(path)))
+            found[folder.name].append(Snapshot(folder.name, date, path.name, str(path), FileText(path)))
     return found
-
-
-@dataclass(frozen=True)
-class _FileText:
-    """Reads a snapshot file when asked (a class, not a closure: snapshots cross process pools)."""
-
-    path: Path
-
-    def __call__(self) -> str:
-        try:
-            return _decode(self.path.read_bytes())
-        except OSError as exc:
-            raise EvidenceError(f"{self.path}: cannot read snapshot: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -154,15 +118,6 @@ class _BlobText:
 
     def __call__(self) -> str:
         return self.repo.read(self.spec)
-
-
-def _decode(data: bytes) -> str:
-    """A snapshot's text as the configuration parsers decode files (UTF-8, else Windows-1252...)."""
-    try:
-        from seawall.sources.configs import decode
-    except ImportError:  # the parsers are optional to drift
-        return data.decode("utf-8", errors="replace")
-    return decode(data)
 
 
 def _device_of(path: str) -> str:
@@ -270,7 +225,7 @@ class _GitRepo:
                 raise EvidenceError(f"{self.root}: cannot read {spec} from the repository ({' '.join(header)})")
             data = proc.stdout.read(int(header[2]))
             proc.stdout.read(1)  # the newline after each object
-        return _decode(data)
+        return decode(data)
 
 
 def _close(proc: subprocess.Popen) -> None:
@@ -683,10 +638,8 @@ class History:
 
 
 def default_parser() -> Parser:
-    """``seawall.sources.configs.parse_config`` (imported late: drift does not need it to load)."""
-    from seawall.sources.configs import parse_config  # type: ignore[attr-defined]
-
-    return lambda text, path: parse_config(text, path)
+    """The configuration parsers' ``parse_config``."""
+    return parse_config
 
 
 def history(

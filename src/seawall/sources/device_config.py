@@ -15,7 +15,6 @@ modification time.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import pyarrow.compute as pc
 from seawall.errors import EvidenceError
 from seawall.sources.base import ParsedBatch, ReadOptions, SourceFormat, quarantine_table, register
 from seawall.sources.configs import parse_config, sniff_platform
+from seawall.sources.configs.snapshots import snapshot_date
 from seawall.sources.reader import iter_line_chunks
 from seawall.store.schema import (
     DATASET,
@@ -39,20 +39,12 @@ from seawall.store.schema import (
 NAME = "device-config"
 CONFIG_DATASET = "device.config"
 VENDORS = {"ios": "cisco", "nxos": "cisco", "iosxr": "cisco", "asa": "cisco", "junos": "juniper", "eos": "arista"}
-_SNAPSHOT_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)(?:[T_ ](\d\d)[:-]?(\d\d)(?:[:-]?(\d\d))?)?")
 MAX_CONFIG_BYTES = 64 << 20  # a configuration larger than this is not a configuration
 
 
 def snapshot_time(path: Path) -> dt.datetime:
-    """When a configuration was taken: the ISO date in its name, else its modification time."""
-    match = _SNAPSHOT_DATE.search(path.name)
-    if match:
-        with_time = [int(g) if g else 0 for g in match.groups()]
-        try:
-            return dt.datetime(*with_time, tzinfo=dt.UTC)  # type: ignore[misc]
-        except ValueError:
-            pass
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+    """When a configuration was taken: the date its name starts with, else its modification time."""
+    return snapshot_date(path.name) or dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
 
 
 @register

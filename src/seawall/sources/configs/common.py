@@ -284,13 +284,8 @@ def _list_facts(cls: type[Item]) -> tuple[str, ...]:
 _makers: dict[type, Callable[[tuple[int, ...], dict[str, Any]], Any]] = {}
 
 
-def make(cls: type[ItemT], lines: tuple[int, ...], facts: dict[str, Any]) -> ItemT:
-    """``cls(lines=lines, **facts)``, at half the cost (``facts`` is not kept)."""
-    return maker(cls)(lines, facts)
-
-
 def maker(cls: type[ItemT]) -> Callable[[tuple[int, ...], dict[str, Any]], ItemT]:
-    """The function ``make`` calls for ``cls``: to call in a loop without the look-up.
+    """A function making ``cls(lines=lines, **facts)`` at half the cost (``facts`` is not kept).
 
     A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, about
     a microsecond for an ACL entry, and a configuration has thousands of items. A model item
