@@ -81,7 +81,6 @@ def run_hunt(request: HuntRequest, hooks: HuntHooks | None = None) -> HuntResult
     registry = Registry.load(request.registry) if request.registry else Registry.empty()
     ctx = HuntContext(
         rule_paths=request.rules,
-        intel_paths=request.intel,
         logsources_path=request.logsources,
         silence_path=request.silence,
         profile_path=request.profile,

@@ -58,7 +58,6 @@ class HuntContext:
     """Inputs and bookkeeping shared by the detectors of one hunt."""
 
     rule_paths: list[Path] = field(default_factory=list)
-    intel_paths: list[Path] = field(default_factory=list)
     logsources_path: Path | None = None
     silence_path: Path | None = None  # thresholds of the silence detector instead of the built-in ones
     profile_path: Path | None = None  # the operator's site profile (management ranges, approved servers...)
