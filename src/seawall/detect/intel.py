@@ -33,6 +33,7 @@ import ibis.expr.types as ir
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
+from ibis.common.exceptions import TableNotFound
 
 from seawall.content import column_map
 from seawall.detect.base import Detector, EventStore, HuntContext, register, summarise
@@ -50,12 +51,9 @@ from seawall.detect.stix_patterns import (
     predicate,
 )
 from seawall.intel.markings import strictest
+from seawall.intel.store import INDICATORS, OBJECTS, RELATIONSHIPS, SOURCES
 from seawall.store.schema import MESSAGE, ORIGINAL, SOURCE_OFFSET, SOURCE_PATH, TIMESTAMP
 
-INDICATORS = "intel_indicators"
-OBJECTS = "intel_objects"
-SOURCES = "intel_sources"
-RELATIONSHIPS = "intel_relationships"
 KEY = (SOURCE_PATH, SOURCE_OFFSET)  # an event's identity (what its id is made of)
 IOC = "_ioc"
 # Temporary tables of one run: the atoms of every indicator, and the (indicator, event) hits.
@@ -164,12 +162,10 @@ def _drop_temporary(backend: Any) -> None:
 
 # ------------------------------------------------------------------------------- loading
 def _table(store: EventStore, name: str) -> ibis.Table | None:
-    table = getattr(store, "table", None)
-    if table is None:
-        return None
+    """A table of the store's database, or None when it has none (no intel imported yet)."""
     try:
-        return table(name)
-    except Exception:  # no such table: nothing imported yet
+        return ibis.get_backend(store.events()).table(name)
+    except TableNotFound:
         return None
 
 
