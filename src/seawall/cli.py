@@ -16,7 +16,7 @@ from rich.table import Table
 from seawall import __version__
 from seawall.cli_audit import audit
 from seawall.cli_intel import intel_app
-from seawall.cli_options import FailOn, IgnoreValidity, Quiet
+from seawall.cli_options import EXIT_USAGE, FailOn, IgnoreValidity, Quiet, exit_on_findings
 from seawall.cli_serve import serve_app
 from seawall.detect.finding import severity_rank
 from seawall.errors import SeawallError
@@ -41,7 +41,6 @@ app.add_typer(serve_app, name="serve")
 app.add_typer(intel_app, name="intel")
 app.command()(audit)
 console = Console(stderr=True)
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def _version(value: bool) -> None:
@@ -222,8 +221,7 @@ def hunt(
     if result.events_stored == 0:
         console.print(f"[red]error:[/red] no evidence could be read from {evidence} (see {result.outputs['run.json']})")
         raise typer.Exit(EXIT_USAGE)
-    if fail_on and any(severity_rank(f.severity) >= severity_rank(fail_on) for f in result.findings):
-        raise typer.Exit(EXIT_FINDINGS)
+    exit_on_findings(result.findings, fail_on)
 
 
 def _run_with_progress(request: HuntRequest, quiet: bool) -> HuntResult:

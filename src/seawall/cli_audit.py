@@ -15,14 +15,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from seawall.cli_options import FailOn, Quiet
-from seawall.detect.finding import severity_rank
+from seawall.cli_options import EXIT_USAGE, FailOn, Quiet, exit_on_findings
 from seawall.errors import SeawallError
 
 if TYPE_CHECKING:
     from seawall.audit import AuditRequest, AuditResult
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 TOP_FINDINGS = 15
 console = Console(stderr=True)
 
@@ -100,8 +98,7 @@ def audit(
     if not quiet:
         print_summary(result)
         print(f"Report: {result.outputs['audit.html']}")
-    if fail_on and any(severity_rank(f.severity) >= severity_rank(fail_on) for f in result.findings):
-        raise typer.Exit(EXIT_FINDINGS)
+    exit_on_findings(result.findings, fail_on)
 
 
 def _run_with_progress(request: AuditRequest, quiet: bool) -> AuditResult:

@@ -13,9 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from seawall.cli_options import FailOn, IgnoreValidity
+from seawall.cli_options import EXIT_USAGE, FailOn, IgnoreValidity, exit_on_findings
 from seawall.detect import Finding, HuntContext
-from seawall.detect.finding import severity_rank
 from seawall.detect.intel import IntelDetector
 from seawall.errors import SeawallError
 from seawall.intel.importer import ImportReport, import_path
@@ -24,7 +23,6 @@ from seawall.report.writer import write_findings, write_sightings
 from seawall.share.sightings import DEFAULT_REPORTER
 from seawall.store import Workspace
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 MAX_REASONS_SHOWN = 20
 
 intel_app = typer.Typer(
@@ -149,8 +147,7 @@ def match(
     """
     with _open(workspace) as ws:
         findings = _match(ws, workspace, out, ignore_validity, reporter)
-    if fail_on and any(severity_rank(f.severity) >= severity_rank(fail_on) for f in findings):
-        raise typer.Exit(EXIT_FINDINGS)
+    exit_on_findings(findings, fail_on)
 
 
 def _open(path: Path, create: bool = False) -> Workspace:

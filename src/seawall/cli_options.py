@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
-from seawall.detect.finding import SEVERITIES
+from seawall.detect.finding import SEVERITIES, Finding, severity_rank
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2  # done; a finding at or above --fail-on; bad usage or content
 
 
 def severity(value: str | None) -> str | None:
@@ -29,3 +31,9 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or 
 IgnoreValidity = Annotated[
     bool, typer.Option("--ignore-validity", help="Match indicators outside their valid_from/valid_until window too.")
 ]
+
+
+def exit_on_findings(findings: list[Finding], fail_on: str | None) -> None:
+    """Exit with EXIT_FINDINGS when a finding has ``fail_on``'s severity or higher."""
+    if fail_on and any(severity_rank(f.severity) >= severity_rank(fail_on) for f in findings):
+        raise typer.Exit(EXIT_FINDINGS)
