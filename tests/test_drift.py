@@ -356,6 +356,21 @@ def test_indicator_in_the_first_snapshot_predates_the_history(profile: SiteProfi
     assert hist.drifts[0].changed is False
 
 
+def test_snapshots_saved_again_unchanged_keep_their_dates_and_cost_no_drift(profile: SiteProfile) -> None:
+    """Daily backups repeat the day before: the unchanged days are skipped, not misdated."""
+    texts = (BASE, BASE, COMPROMISED, COMPROMISED, COMPROMISED, BASE)
+    snaps = [
+        drift.Snapshot("pe1", dt.datetime(2024, 6, d, tzinfo=UTC), f"{d}", f"pe1/{d}.cfg", lambda t=t: t)
+        for d, t in enumerate(texts, 1)
+    ]
+    hist = drift.history(snaps, load_catalog(), profile, parse=toy_parse)
+    assert [d.changed for d in hist.drifts] == [False, True, False, False, True]
+    implant = next(f for f in hist.findings if f.rule_id == "SW-CFG-IOC-001")
+    assert (implant.first_seen, implant.last_seen, implant.still_present) == (snaps[2].date, snaps[4].date, False)
+    removed = [f for f in hist.findings if f.rule_id == "SW-DRIFT-001"]
+    assert [f.first_seen for f in removed] == [snaps[2].date]  # once, when it went, not on each repeat
+
+
 def test_history_of_parser_fixtures(tmp_path: Path) -> None:
     """Two snapshots of a real IOS XE configuration, read by the real parser."""
     pytest.importorskip("seawall.sources.configs")

@@ -283,8 +283,14 @@ def diff(
     ignore: Sequence[str] = VOLATILE,
 ) -> Drift:
     """The changed lines (lines matching ``ignore`` patterns do not count) and the changes
-    to the model, item by item."""
-    removed, added = changed_lines(before.text_lines, after.text_lines, ignore)
+    to the model, item by item. A snapshot saved again unchanged costs nothing."""
+    if before.text_lines == after.text_lines:
+        removed: Lines = ()
+        added: Lines = ()
+        changes: tuple[Change, ...] = ()
+    else:
+        removed, added = changed_lines(before.text_lines, after.text_lines, ignore)
+        changes = tuple(_changes(before, after, before_date, after_date))
     return Drift(
         device=config_checks.device_name(after),
         before_path=before.path,
@@ -293,7 +299,7 @@ def diff(
         after_date=after_date,
         removed=removed,
         added=added,
-        changes=tuple(_changes(before, after, before_date, after_date)),
+        changes=changes,
     )
 
 
@@ -642,6 +648,11 @@ def default_parser() -> Parser:
     return parse_config
 
 
+def _unchanged(configs: Sequence[DeviceConfig]) -> bool:
+    """Whether the last configuration's text is the one before it (nothing to re-check)."""
+    return len(configs) > 1 and configs[-1].text_lines == configs[-2].text_lines
+
+
 def history(
     snaps: Sequence[Snapshot],
     catalog: Catalog | None = None,
@@ -665,10 +676,11 @@ def history(
         configs.append(config)
         if index == len(snaps) - 1:
             latest = config_checks.evaluate(config, catalog, profile)
-            results = [r for r in latest if r.check.kind == "compromise"]
+            flagged.append(_compromise([r for r in latest if r.check.kind == "compromise"]))
+        elif _unchanged(configs):  # daily backups mostly repeat the day before
+            flagged.append(flagged[-1])
         else:
-            results = config_checks.evaluate(config, compromise, profile)
-        flagged.append(_compromise(results))
+            flagged.append(_compromise(config_checks.evaluate(config, compromise, profile)))
     drifts = [
         diff(configs[i - 1], configs[i], before_date=snaps[i - 1].date, after_date=snaps[i].date)
         for i in range(1, len(snaps))
@@ -695,7 +707,7 @@ def history(
                     kind,
                 )
             )
-        if index:
+        if index and not _unchanged(configs[: index + 1]):
             findings.extend(
                 _removals(configs[index - 1], configs[index], catalog, profile, snaps[index].date, snaps[index].source)
             )
