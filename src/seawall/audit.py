@@ -32,7 +32,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -42,7 +41,7 @@ from seawall.detect.drift import Drift, DriftFinding, Snapshot
 from seawall.detect.finding import Evidence, Finding, iso_utc, severity_rank
 from seawall.detect.profile import SiteProfile
 from seawall.errors import SeawallError
-from seawall.sources.configs import parse_config
+from seawall.sources.configs import collector_paused, parse_config
 from seawall.sources.configs.model import COLLECTIONS, DeviceConfig
 from seawall.sources.configs.snapshots import FileText, snapshot_date
 
@@ -192,25 +191,10 @@ def _plain(path: Path, key: str) -> Snapshot:
 # --- one device ---------------------------------------------------------------------------
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a while. Parsing and checking a device allocate
-    hundreds of thousands of objects that reference counting frees (items, tuples, word
-    lists); the collector's passes over them find nothing and cost a quarter of the CPU.
-    What the paused stretch leaves behind is collected by the next pass after it."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def audit_device(key: str, snaps: list[Snapshot], catalog: Catalog, profile: SiteProfile) -> DeviceAudit:
     """Parse every snapshot, check the latest, compare consecutive ones. Never raises:
     unreadable files are rejected, an internal error is recorded on the device."""
-    with _collector_paused():
+    with collector_paused():
         return _audit_device(key, snaps, catalog, profile)
 
 
@@ -455,7 +439,7 @@ def run_audit(request: AuditRequest, hooks: AuditHooks | None = None) -> AuditRe
     workers = 1 if len(found) < POOL_THRESHOLD else max(1, min(workers, len(found)))
     stage("audit")
     collect = gc.isenabled()
-    with _collector_paused():  # the results gathered, ranked and written are no garbage
+    with collector_paused():  # the results gathered, ranked and written are no garbage
         devices = []
         for device in _audits(list(found.items()), catalog, profile, workers, collect):
             devices.append(device)
