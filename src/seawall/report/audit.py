@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from jinja2 import Environment, PackageLoader, select_autoescape
 
 from seawall import __version__
 from seawall.detect.config_checks import FAIL, NOT_EVALUATED, PASS, Catalog
 from seawall.detect.finding import SEVERITIES, iso_utc, severity_rank
+from seawall.report.html import TEMPLATES
 
 if TYPE_CHECKING:
     from seawall.audit import AuditResult, DeviceAudit
@@ -31,13 +31,7 @@ if TYPE_CHECKING:
 HTML_LINES = 200  # changed lines shown per drift step in audit.html (audit.json has all)
 OUTPUTS = ("findings.jsonl", "audit.json", "audit.html")
 
-_ENV = Environment(
-    loader=PackageLoader("seawall.report", "templates"),
-    autoescape=select_autoescape(["html", "j2"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_ENV.filters["day"] = lambda v: v.strftime("%Y-%m-%d %H:%M UTC") if v else "—"
+TEMPLATES.filters["day"] = lambda v: v.strftime("%Y-%m-%d %H:%M UTC") if v else "—"
 
 
 def kinds(catalog: Catalog) -> dict[str, str]:
@@ -212,7 +206,7 @@ def render_audit_html(result: AuditResult) -> str:
         ((d, f) for d in result.devices for f in d.drift_findings),
         key=lambda pair: (pair[1].first_seen or dt.datetime.min.replace(tzinfo=dt.UTC), pair[0].key),
     )
-    return _ENV.get_template("audit.html.j2").render(
+    return TEMPLATES.get_template("audit.html.j2").render(
         result=result,
         urgent=urgent,
         hardening=sorted(hardening.items(), key=lambda kv: (-severity_rank(checks[kv[0]].severity), kv[0])),

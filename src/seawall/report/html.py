@@ -12,7 +12,7 @@ from seawall.detect.finding import SEVERITIES, severity_rank
 if TYPE_CHECKING:
     from seawall.hunt import HuntResult
 
-_ENV = Environment(
+TEMPLATES = Environment(  # the report templates; report/audit.py renders from it too
     loader=PackageLoader("seawall.report", "templates"),
     autoescape=select_autoescape(["html", "j2"]),
     trim_blocks=True,
@@ -26,7 +26,7 @@ def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if hasattr(value, "strftime") else str(value)
 
 
-_ENV.filters["when"] = _when
+TEMPLATES.filters["when"] = _when
 
 
 def render_html(result: HuntResult, summary: dict[str, Any]) -> str:
@@ -36,7 +36,7 @@ def render_html(result: HuntResult, summary: dict[str, Any]) -> str:
     firsts = [f.first_seen for f in result.findings if f.first_seen]
     lasts = [f.last_seen for f in result.findings if f.last_seen]
     incident_of = {fid: i.id for i in result.case.incidents for fid in i.finding_ids}
-    return _ENV.get_template("report.html.j2").render(
+    return TEMPLATES.get_template("report.html.j2").render(
         result=result,
         summary=summary,
         findings=findings,
